@@ -1,0 +1,5 @@
+import type { CommandModule } from './io.js';
+import { schemaCommand } from './schema.js';
+
+/** Every subcommand, in the order `--help` lists them. Each lives in its own module. */
+export const COMMANDS: readonly CommandModule[] = [schemaCommand];
