@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { schemaText } from '../config/schema.js';
 import type { CliIO, CommandModule } from './io.js';
 

@@ -79,7 +79,7 @@ export function logLevelSetting(flagValue: string | undefined, env: NodeJS.Proce
 /** The registrations directory; it must exist (else a usage error, exit 2). */
 export function dirSetting(flagValue: string | undefined, env: NodeJS.ProcessEnv): string {
   const { value, origin } = rawSetting('dir', flagValue, env);
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(value).isDirectory();
   } catch {
