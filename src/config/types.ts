@@ -38,6 +38,8 @@ export interface LoadResult {
   files: string[];
   registrations: LoadedRegistration[];
   issues: Issue[];
+  /** Non-empty YAML documents found: each is one registration, valid or not (the summary's count). */
+  documents: number;
 }
 
 /** True when any issue is an error (warnings allowed). */
