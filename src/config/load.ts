@@ -263,6 +263,7 @@ function decodeText(bytes: Buffer): { text: string } | { problem: string; positi
   }
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const control = text.search(/[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
   if (control >= 0) {
     const lineStart = text.lastIndexOf('\n', control) + 1;
