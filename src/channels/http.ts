@@ -162,7 +162,7 @@ export function bodySnippet(body: string, secrets: readonly string[] = []): stri
  */
 export function classifyHttpResponse(response: HttpResponse, hooks: HttpProviderHooks, target: HttpTarget): DeliveryResult {
   const where = `${hooks.provider} (${redactUrl(target.url)})`;
-  const describe = (detail: string): string => redactText(`${where} answered ${response.status}${detail ? `: ${detail}` : ''}`, target.secrets);
+  const describe = (detail: string): string => `${where} answered ${response.status}${detail ? `: ${redactText(detail, target.secrets)}` : ''}`;
   const hooked = hooks.classify?.(response, describe);
   if (hooked) return hooked;
   const { status } = response;
@@ -185,7 +185,7 @@ export function classifyHttpResponse(response: HttpResponse, hooks: HttpProvider
 /** A request that got no response (see HttpNetworkError) is retried; the reason says why. */
 export function classifyRequestError(error: unknown, provider: string, target: HttpTarget): DeliveryResult {
   const detail = error instanceof HttpNetworkError ? error.message : `unexpected error: ${errorMessage(error)}`;
-  return { outcome: 'retry', reason: redactText(`${provider} (${redactUrl(target.url)}): ${detail}`, target.secrets) };
+  return { outcome: 'retry', reason: `${provider} (${redactUrl(target.url)}): ${redactText(detail, target.secrets)}` };
 }
 
 /** One JSON POST through the context's sender, classified. Never throws. */
