@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Generates src/config/registration.generated.ts from schema/registration.schema.json.
-// `npm run generate` writes the file; `--check` exits 1 when the committed file is stale.
+// `npm run generate` writes the file; `--check` exits 1 when the committed file is stale;
+// `--out <path>` checks or writes another file (used by the staleness test).
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const schemaPath = `${root}schema/registration.schema.json`;
-const outPath = `${root}src/config/registration.generated.ts`;
+const outIndex = process.argv.indexOf('--out');
+const outPath = outIndex > 0 ? process.argv[outIndex + 1] : `${root}src/config/registration.generated.ts`;
 
 /** Renders the TypeScript source for the schema; deterministic for a given schema. */
 export async function render() {

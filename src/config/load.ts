@@ -94,7 +94,8 @@ export async function listRegistrationFiles(dir: string, report: (relativePath: 
       if (entry.name.startsWith('.')) continue;
       const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) await walk(child);
-      else if (/\.ya?ml$/i.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) found.push(child);
+      // Anything else named *.yaml is listed, so that a link, pipe or device gets its own issue.
+      else if (/\.ya?ml$/i.test(entry.name)) found.push(child);
     }
   };
   await walk('');
@@ -241,7 +242,7 @@ function positionOf(doc: Document, lineCounter: LineCounter, pointer: string, at
 function yamlMessage(code: string, message: string, text: string, pos: [number, number]): string {
   switch (code) {
     case 'DUPLICATE_KEY': {
-      const key = text.slice(pos[0], Math.max(pos[1], pos[0] + 1)).split(/[:\n]/)[0]?.trim();
+      const key = /^(?:"[^"\n]*"|'[^'\n]*'|[^:\n]*)/.exec(text.slice(pos[0]))?.[0].trim();
       return `duplicate key${key ? ` "${key}"` : ''}: each key may appear only once in a mapping`;
     }
     case 'TAB_AS_INDENT':
@@ -305,8 +306,37 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return -1;
 }
 
-/** Offset where flow nesting ([ and {) first exceeds MAX_FLOW_DEPTH, skipping quoted text and comments. */
+/**
+ * Offset where nesting first exceeds MAX_FLOW_DEPTH, or undefined. Two cheap scans guard the
+ * parser, whose recursion otherwise fails unpredictably (or, for flow collections, kills the
+ * process): block nesting by indentation levels and `- ` entries, and flow nesting by brackets
+ * outside quotes and comments. Both over-approximate slightly, never by more than a few levels.
+ */
 function findDeepNesting(text: string): number | undefined {
+  return findDeepBlockNesting(text) ?? findDeepFlowNesting(text);
+}
+
+function findDeepBlockNesting(text: string): number | undefined {
+  const indents: number[] = [];
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    const end = text.indexOf('\n', lineStart);
+    const line = text.slice(lineStart, end < 0 ? text.length : end);
+    const indent = /^ */.exec(line)?.[0].length ?? 0;
+    const rest = line.slice(indent);
+    if (rest !== '' && !rest.startsWith('#')) {
+      while (indents.length > 0 && (indents[indents.length - 1] as number) > indent) indents.pop();
+      if (indents.length === 0 || (indents[indents.length - 1] as number) < indent) indents.push(indent);
+      const dashes = /^(- +)*/.exec(rest)?.[0].split('-').length ?? 1;
+      if (indents.length + dashes - 1 > MAX_FLOW_DEPTH) return lineStart + indent;
+    }
+    if (end < 0) break;
+    lineStart = end + 1;
+  }
+  return undefined;
+}
+
+function findDeepFlowNesting(text: string): number | undefined {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];

@@ -1,5 +1,6 @@
 import { checkTemplate } from '../templates/template.js';
 import { toPointer } from './positions.js';
+import { secretShape } from './secret-shapes.js';
 import { plainSecret } from './validator.js';
 
 /** A problem found by a rule beyond the schema; `offset` is a character offset inside a string value. */
@@ -15,18 +16,6 @@ export interface RuleProblem {
 export type LineOf = (pointer: string) => number;
 
 type JsonObject = Record<string, unknown>;
-
-/** Secrets that must never be pasted into a registration, recognised by shape. */
-const SECRET_SHAPES: readonly { test: RegExp; what: string }[] = [
-  { test: /https:\/\/hooks\.slack\.com\/(services|workflows|triggers)\//i, what: 'a Slack webhook URL' },
-  { test: /https:\/\/[a-z0-9.-]*\.webhook\.office\.com\//i, what: 'a Microsoft Teams webhook URL' },
-  { test: /https:\/\/[a-z0-9.-]*\.(logic\.azure\.com|powerplatform\.com|powerautomate\.com)[^\s]*[?&]sig=/i, what: 'a Teams Workflows webhook URL' },
-  { test: /\bNR(AK|AA|II|IQ)-[A-Za-z0-9]{16,}/, what: 'a New Relic API key' },
-  { test: /\bxox[abposr]-[A-Za-z0-9-]{10,}/, what: 'a Slack token' },
-  { test: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/, what: 'an AWS access key' },
-  { test: /\b(ghp|gho|ghs|ghu)_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}/, what: 'a GitHub token' },
-  { test: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, what: 'a private key' },
-];
 
 /** Header names whose value is a credential: a plain string there is a pasted secret. */
 const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|apikey|x-auth-token|x-access-token|private-token|x-.*-(token|key|secret))$/i;
@@ -72,8 +61,8 @@ export function ruleProblems(doc: unknown, lineOf: LineOf, env?: NodeJS.ProcessE
   });
 
   walkStrings(doc, [], (value, path) => {
-    const shape = SECRET_SHAPES.find((s) => s.test.test(value));
-    if (shape) problems.push({ ...plainSecret(toPointer(path), doc, `${shape.what}`), severity: 'error' });
+    const what = secretShape(value);
+    if (what) problems.push({ ...plainSecret(toPointer(path), doc, what), severity: 'error' });
   });
 
   if (env) {

@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import { closest } from '../util/closest.js';
 import type { Registration } from './registration.generated.js';
 import { pointerSegments, toPointer } from './positions.js';
+import { secretShape } from './secret-shapes.js';
 import { registrationSchema } from './schema.js';
 
 /** Where a schema problem should be shown: on the value at `pointer`, or on its key. */
@@ -66,7 +67,7 @@ function describe(error: ErrorObject, root: unknown, defs: Record<string, JsonOb
       const missing = String(params.missingProperty);
       const props = (parent.properties ?? {}) as Record<string, JsonObject>;
       const hint = props[missing]?.description;
-      return { pointer, at: 'value', message: `missing required property "${missing}"${hint ? ` (${lowerFirst(String(hint))})` : ''}` };
+      return { pointer, at: 'value', message: `missing required property "${missing}"${hint ? `: ${firstSentence(String(hint))}` : ''}` };
     }
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
@@ -81,7 +82,7 @@ function describe(error: ErrorObject, root: unknown, defs: Record<string, JsonOb
     case 'propertyNames': {
       const name = String(params.propertyName);
       const description = ((error.schema ?? {}) as JsonObject).description;
-      return { pointer: toPointer([...segments, name]), at: 'key', message: `invalid key "${name}"${description ? `: ${lowerFirst(String(description))}` : ''}` };
+      return { pointer: toPointer([...segments, name]), at: 'key', message: `invalid key "${name}"${description ? `: ${firstSentence(String(description))}` : ''}` };
     }
     case 'type': {
       if (parent === defs.secretRef && typeof data === 'string') return plainSecret(pointer, root);
@@ -104,7 +105,7 @@ function describe(error: ErrorObject, root: unknown, defs: Record<string, JsonOb
       return discriminatorProblem(pointer, params);
     case 'pattern':
       if (error.schemaPath.includes('/propertyNames/')) return undefined; // reported by its propertyNames error
-      return { pointer, at: 'value', message: `invalid ${field} ${show(data)}: ${lowerFirst(String(parent.description ?? `must match ${String(params.pattern)}`))}` };
+      return { pointer, at: 'value', message: `invalid ${field} ${show(data)}: ${parent.description ? firstSentence(String(parent.description)) : `must match ${String(params.pattern)}`}` };
     case 'format':
       return { pointer, at: 'value', message: `${show(data)} is not a valid ${formatName(String(params.format))}` };
     case 'minLength':
@@ -277,7 +278,9 @@ function article(type: string): string {
   }
 }
 
+/** Quotes a value for a message; a value shaped like a secret is never echoed. */
 function show(value: unknown): string {
+  if (typeof value === 'string' && secretShape(value)) return `[${secretShape(value)}, not shown]`;
   const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -288,6 +291,11 @@ function formatName(format: string): string {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The first sentence of a schema description, lower-cased and without its full stop, for use mid-message. */
+function firstSentence(text: string): string {
+  return lowerFirst((text.split(/\.\s/)[0] ?? text).replace(/\.$/, ''));
 }
 
 /** Lower-cases the first letter of a sentence, but not of an acronym such as "ARN". */

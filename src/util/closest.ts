@@ -9,7 +9,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best;
+  // A truncated or extended spelling ("topic" for "topicArn") is far in edits but obvious to a reader.
+  const lower = word.toLowerCase();
+  return lower.length >= 3 ? candidates.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase())) : undefined;
 }
 
 /** Levenshtein distance between two strings. */
