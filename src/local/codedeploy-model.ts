@@ -296,8 +296,8 @@ export class CodeDeployModel {
       deployment.completeTime = at;
       if (status !== 'Succeeded') {
         deployment.errorInformation = options.error ?? (status === 'Stopped'
-          ? { code: 'DEPLOYMENT_STOPPED', message: 'The deployment was stopped by a user' }
-          : { code: 'SCRIPT_FAILED', message: 'Script at specified location: scripts/validate.sh run as user root failed with exit code 1' });
+          ? { code: 'MANUAL_STOP', message: 'The deployment was stopped by a user' }
+          : { code: 'HOOK_EXECUTION_FAILURE', message: 'Script at specified location: scripts/validate.sh run as user root failed with exit code 1' });
       }
     } else if (options.error) {
       deployment.errorInformation = options.error;
