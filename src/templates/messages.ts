@@ -168,8 +168,16 @@ export function checkMessageTemplate(template: MessageTemplate | undefined): str
  * table and the links. Plain text, no colours.
  */
 export function formatPreview(header: string, message: Message, facts: readonly Fact[], links: readonly Fact[] = []): string {
+  return `── ${header} ──\n${formatPlainText(message, facts, links)}`;
+}
+
+/**
+ * A message as plain text (email text parts, SNS email subscribers, previews): title, text, the
+ * facts aligned in a table, then the links.
+ */
+export function formatPlainText(message: Message, facts: readonly Fact[], links: readonly Fact[] = []): string {
   const width = Math.max(0, ...facts.map((f) => f.label.length));
-  const lines = [`── ${header} ──`, message.title];
+  const lines = [message.title];
   if (message.text) lines.push(...message.text.split('\n'));
   if (facts.length > 0) {
     lines.push('');

@@ -68,7 +68,7 @@ function urlTail(secret: string): string | undefined {
  * from the outside world (error messages of HTTP libraries) that might quote a request URL.
  */
 export function redactUrlsIn(text: string): string {
-  return text.replace(/\bhttps?:\/\/[^\s"'<>()\[\]{}]+/gi, (url) => redactUrl(url));
+  return text.replace(/\bhttps?:\/\/[^\s"'<>()[\]{}]+/gi, (url) => redactUrl(url));
 }
 
 /** Both: secrets scrubbed, then any remaining URL reduced to its origin. */
