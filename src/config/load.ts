@@ -1,5 +1,7 @@
-import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants as fsConstants, type Dirent } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, visit, isMap, isScalar, isSeq, Scalar, type Document, type Node } from 'yaml';
 import { errorMessage } from '../core/errors.js';
@@ -25,7 +27,16 @@ export interface LoadOptions {
   /** Also report secret references whose environment variable is unset in `env`. */
   checkEnv?: boolean;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Worker threads to spread parsing over, besides the calling thread. Default: one fewer than the
+   * available cores when there are more than PARALLEL_THRESHOLD files and this is the built
+   * JavaScript (0 under a TypeScript test runner); 0 parses everything in this thread.
+   */
+  workers?: number;
 }
+
+/** Directories with more files than this are parsed on several threads. */
+export const PARALLEL_THRESHOLD = 400;
 
 /** What one file yielded. */
 export interface FileResult {
@@ -48,7 +59,7 @@ export async function loadRegistrations(dir: string, options: LoadOptions = {}):
   const relativePaths = await listRegistrationFiles(dir, (rel, reason) =>
     issues.push({ file: display(options, dir, rel), line: 1, column: 1, pointer: '', severity: 'error', message: reason }),
   );
-  const results = await mapLimit(relativePaths, 32, (rel) => loadFile(dir, rel, options));
+  const results = await loadFiles(dir, relativePaths, options);
   const registrations: LoadedRegistration[] = [];
   const firstByName = new Map<string, { file: string; position: Position }>();
   let documents = 0;
@@ -102,6 +113,43 @@ export async function listRegistrationFiles(dir: string, report: (relativePath: 
   return found.sort();
 }
 
+/** Loads files in order, on `options.workers` worker threads plus this one when the directory is large. */
+async function loadFiles(dir: string, rels: readonly string[], options: LoadOptions): Promise<FileResult[]> {
+  const workerUrl = new URL('./load-worker.js', import.meta.url);
+  const builtJs = import.meta.url.endsWith('.js');
+  const workers = options.workers ?? (builtJs && rels.length > PARALLEL_THRESHOLD ? Math.min(3, availableParallelism() - 1) : 0);
+  if (workers <= 0) return loadFilesHere(dir, rels, options);
+  const size = Math.ceil(rels.length / (workers + 1));
+  const chunks = Array.from({ length: workers + 1 }, (_, i) => rels.slice(i * size, (i + 1) * size));
+  const { env, ...rest } = options;
+  const workerOptions: LoadOptions = { ...rest, ...(options.checkEnv ? { env: env ?? process.env } : {}), workers: 0 };
+  const parts = await Promise.all(
+    chunks.map((chunk, i) => (i === 0 ? loadFilesHere(dir, chunk, options) : runWorker(workerUrl, { dir, rels: chunk, options: workerOptions }))),
+  );
+  return parts.flat();
+}
+
+/** Input of one worker (src/config/load-worker.ts). */
+export interface WorkerInput {
+  dir: string;
+  rels: readonly string[];
+  options: LoadOptions;
+}
+
+function runWorker(url: URL, input: WorkerInput): Promise<FileResult[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: input });
+    worker.once('message', (results: FileResult[]) => resolve(results));
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`registration loader worker exited with code ${code}`)));
+  });
+}
+
+/** Loads files in this thread, a few reads in flight at a time, results in input order. */
+export function loadFilesHere(dir: string, rels: readonly string[], options: LoadOptions): Promise<FileResult[]> {
+  return mapLimit(rels, 16, (rel) => loadFile(dir, rel, options));
+}
+
 async function loadFile(dir: string, rel: string, options: LoadOptions): Promise<FileResult> {
   const file = display(options, dir, rel);
   const fullPath = path.join(dir, rel);
@@ -113,12 +161,18 @@ async function loadFile(dir: string, rel: string, options: LoadOptions): Promise
   });
   let bytes: Buffer;
   try {
-    const info = await stat(fullPath);
-    if (!info.isFile()) return fail('not a regular file');
-    if (info.size > MAX_FILE_BYTES) {
-      return fail(`file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; registration files are limited to 1 MiB (split it into several files)`);
+    // O_NONBLOCK: opening a FIFO named *.yaml must not wait for a writer; fstat then rejects it.
+    const handle = await open(fullPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return fail('not a regular file');
+      if (info.size > MAX_FILE_BYTES) {
+        return fail(`file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; registration files are limited to 1 MiB (split it into several files)`);
+      }
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
     }
-    bytes = await readFile(fullPath);
   } catch (error) {
     return fail(`cannot read file: ${ioReason(error)}`);
   }

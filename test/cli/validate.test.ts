@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { CORPUS } from '../config/corpus.js';
+import { loadRegistrations } from '../../src/config/load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let work: string;
@@ -154,6 +155,24 @@ describe('codedeploy-notify validate (built CLI)', () => {
     const run = await runCli(['schema']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(JSON.parse(await readFile(path.join(ROOT, 'schema/registration.schema.json'), 'utf8')));
+  });
+});
+
+describe('large directories', () => {
+  it('parses on worker threads with exactly the result of a single thread', async () => {
+    const dir = path.join(work, 'many');
+    await mkdir(dir);
+    const count = 450; // above PARALLEL_THRESHOLD, so the built CLI spreads the files over threads
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        writeFile(path.join(dir, `r${String(i).padStart(3, '0')}.yaml`), (i % 50 === 7 ? BAD : GOOD).replace(/name: (good|bad)/, `name: r${i}`)),
+      ),
+    );
+    const run = await runCli(['validate', '--dir', 'many', '--format', 'json'], { cwd: work });
+    const inThread = await loadRegistrations(path.join(work, 'many'), { workers: 0, displayDir: 'many' });
+    expect(inThread.issues).toHaveLength(9);
+    expect(JSON.parse(run.stdout)).toEqual({ files: count, registrations: count, issues: inThread.issues });
+    expect(run.code).toBe(1);
   });
 });
 
