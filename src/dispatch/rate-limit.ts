@@ -35,6 +35,8 @@ interface Bucket {
   tat: number;
   /** No sends before this (the provider asked us to back off). */
   pausedUntil: number;
+  /** Where the next refused caller is told to come back, so refused callers spread out in time. */
+  deferTat: number;
 }
 
 /**
@@ -73,16 +75,22 @@ export class RateLimiter {
 
   /**
    * Reserves one send to `key` at or after `now`. When the send may go within `maxWaitMs`, the slot
-   * is taken and `{ ok: true, waitMs }` says how long to wait first; otherwise nothing is taken and
-   * `{ ok: false, at }` says when a slot would be free.
+   * is taken and `{ ok: true, waitMs }` says how long to wait first; otherwise no slot is taken and
+   * `{ ok: false, at }` says when to come back: refused callers are told successive slots (one
+   * interval apart), so a burst to one destination comes back spread out instead of all at once.
    */
   reserve(key: string, limit: RateLimit, now: number, maxWaitMs: number): Reservation {
     this.prune(now);
     const interval = 1000 / limit.ratePerSecond;
     const tolerance = (limit.burst - 1) * interval;
-    const bucket = this.buckets.get(key) ?? { tat: now, pausedUntil: 0 };
+    const bucket = this.buckets.get(key) ?? { tat: now, pausedUntil: 0, deferTat: 0 };
     const at = Math.max(now, bucket.tat - tolerance, bucket.pausedUntil);
-    if (at - now > maxWaitMs) return { ok: false, at: Math.ceil(at) };
+    if (at - now > maxWaitMs) {
+      const comeBack = Math.max(at, bucket.deferTat);
+      bucket.deferTat = comeBack + interval;
+      this.buckets.set(key, bucket);
+      return { ok: false, at: Math.ceil(comeBack) };
+    }
     bucket.tat = Math.max(bucket.tat, at) + interval;
     this.buckets.set(key, bucket);
     return { ok: true, waitMs: Math.ceil(at - now) };
@@ -90,7 +98,7 @@ export class RateLimiter {
 
   /** The provider asked to back off (429 with Retry-After): no reservation for `key` before `until`. */
   pause(key: string, until: number): void {
-    const bucket = this.buckets.get(key) ?? { tat: 0, pausedUntil: 0 };
+    const bucket = this.buckets.get(key) ?? { tat: 0, pausedUntil: 0, deferTat: 0 };
     bucket.pausedUntil = Math.max(bucket.pausedUntil, until);
     this.buckets.set(key, bucket);
   }
@@ -103,7 +111,7 @@ export class RateLimiter {
   private prune(now: number): void {
     if (this.buckets.size < 256) return;
     for (const [key, bucket] of this.buckets) {
-      if (bucket.tat <= now && bucket.pausedUntil <= now) this.buckets.delete(key);
+      if (bucket.tat <= now && bucket.pausedUntil <= now && bucket.deferTat <= now) this.buckets.delete(key);
     }
   }
 }

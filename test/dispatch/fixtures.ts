@@ -1,7 +1,11 @@
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { ChannelType } from '../../src/channels/channel.js';
 import type { RegistrationSpec } from '../../src/config/registration.generated.js';
 import { consoleUrl, deliveryId, type DeploymentEvent, type EventType } from '../../src/core/events.js';
+import { createDynamoClients, type DynamoClients } from '../../src/store/dynamo.js';
 import type { LiveRegistration, PendingNotification, RegistrationReader } from '../../src/store/ports.js';
+import { tableDefinitions, tableNames } from '../../src/store/tables.js';
+import { uniquePrefix } from '../helpers/dynalite.js';
 
 /** A terminal deployment event for tests. */
 export function makeEvent(deploymentId: string, type: EventType = 'Failed', overrides: Partial<DeploymentEvent> = {}): DeploymentEvent {
@@ -69,4 +73,23 @@ export class TestClock {
   advance(ms: number): void {
     this.now += ms;
   }
+}
+
+/**
+ * Creates only the ledger table under a fresh prefix and waits (polling every 10 ms, not the SDK
+ * waiter's 1 s) until it is active. Returns clients to destroy in teardown.
+ */
+export async function freshLedgerTable(label = 'ledger'): Promise<{ clients: DynamoClients; table: string }> {
+  const names = tableNames(uniquePrefix(label));
+  const clients = createDynamoClients({ maxAttempts: 1 });
+  const definition = tableDefinitions(names).find((d) => d.TableName === names.ledger);
+  if (!definition) throw new Error('no ledger table definition');
+  await clients.client.send(new CreateTableCommand(definition));
+  for (let i = 0; ; i++) {
+    const { Table } = await clients.client.send(new DescribeTableCommand({ TableName: names.ledger }));
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) break;
+    if (i > 500) throw new Error(`ledger table ${names.ledger} did not become active`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { clients, table: names.ledger };
 }

@@ -19,8 +19,26 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter();
     limiter.reserve('a', slack, 0, 0);
     expect(limiter.reserve('a', slack, 200, 500)).toEqual({ ok: false, at: 1_000 });
-    // nothing was taken by the refusal: the next caller that may wait gets the same slot
+    // no slot was taken by the refusal: the next caller that may wait gets the same slot
     expect(limiter.reserve('a', slack, 200, 5_000)).toEqual({ ok: true, waitMs: 800 });
+  });
+
+  it('tells refused callers to come back one interval apart', () => {
+    const limiter = new RateLimiter();
+    limiter.reserve('a', slack, 0, 0);
+    const refused = [1, 2, 3].map(() => limiter.reserve('a', slack, 0, 0));
+    expect(refused).toEqual([
+      { ok: false, at: 1_000 },
+      { ok: false, at: 2_000 },
+      { ok: false, at: 3_000 },
+    ]);
+    // each comes back at its time and goes at once
+    expect(limiter.reserve('a', slack, 1_000, 0)).toEqual({ ok: true, waitMs: 0 });
+    expect(limiter.reserve('a', slack, 2_000, 0)).toEqual({ ok: true, waitMs: 0 });
+    expect(limiter.reserve('a', slack, 3_000, 0)).toEqual({ ok: true, waitMs: 0 });
+    // stale come-back times do not push later refusals out
+    limiter.reserve('a', slack, 10_000, 0);
+    expect(limiter.reserve('a', slack, 10_000, 0)).toEqual({ ok: false, at: 11_000 });
   });
 
   it('allows a burst, then the sustained rate', () => {

@@ -2,16 +2,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { StoreError } from '../../src/core/errors.js';
 import type { DynamoClients } from '../../src/store/dynamo.js';
 import { DEFAULT_TERMINAL_TTL_SECONDS, DynamoLedger, type Claim } from '../../src/store/ledger.js';
-import type { TableNames } from '../../src/store/tables.js';
-import { makePending, TestClock } from '../dispatch/fixtures.js';
-import { freshTables, startDynalite, type LocalDynamo } from '../helpers/dynalite.js';
+import { freshLedgerTable, makePending, TestClock } from '../dispatch/fixtures.js';
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite.js';
 
 const LEASE = 30_000;
 
 describe('DynamoLedger', () => {
   let dynamo: LocalDynamo;
   let clients: DynamoClients;
-  let tables: TableNames;
+  let table: string;
   let clock: TestClock;
   let ledger: DynamoLedger;
 
@@ -20,11 +19,11 @@ describe('DynamoLedger', () => {
   });
   afterAll(async () => dynamo.close());
   beforeEach(async () => {
-    const fresh = await freshTables('ledger');
+    const fresh = await freshLedgerTable('ledger');
     clients = fresh.clients;
-    tables = fresh.names;
+    table = fresh.table;
     clock = new TestClock();
-    ledger = new DynamoLedger({ doc: clients.doc, table: tables.ledger, clock: clock.read });
+    ledger = new DynamoLedger({ doc: clients.doc, table: table, clock: clock.read });
   });
   afterEach(() => clients.destroy());
 
@@ -80,7 +79,7 @@ describe('DynamoLedger', () => {
   });
 
   it('pages through the queue past items that are excluded', async () => {
-    const small = new DynamoLedger({ doc: clients.doc, table: tables.ledger, clock: clock.read, claimPageSize: 2 });
+    const small = new DynamoLedger({ doc: clients.doc, table: table, clock: clock.read, claimPageSize: 2 });
     const items = Array.from({ length: 7 }, (_, i) => makePending(`d-${i}`));
     await small.enqueue(items);
     const exclude = new Set(items.slice(0, 5).map((i) => i.deliveryId));
@@ -170,7 +169,7 @@ describe('DynamoLedger', () => {
   it('gives each item to exactly one of two replicas claiming at once', async () => {
     const items = Array.from({ length: 40 }, (_, i) => makePending(`d-${i}`));
     await ledger.enqueue(items);
-    const other = new DynamoLedger({ doc: clients.doc, table: tables.ledger, clock: clock.read });
+    const other = new DynamoLedger({ doc: clients.doc, table: table, clock: clock.read });
     const [a, b] = await Promise.all([
       ledger.claimDue({ owner: 'a', leaseMs: LEASE, limit: 40 }),
       other.claimDue({ owner: 'b', leaseMs: LEASE, limit: 40 }),
@@ -181,7 +180,7 @@ describe('DynamoLedger', () => {
   });
 
   it('lists recent notifications newest first and leaves out expired ones', async () => {
-    const ttl = new DynamoLedger({ doc: clients.doc, table: tables.ledger, clock: clock.read, terminalTtlSeconds: 60 });
+    const ttl = new DynamoLedger({ doc: clients.doc, table: table, clock: clock.read, terminalTtlSeconds: 60 });
     await ttl.enqueue([makePending('d-1'), makePending('d-2'), makePending('d-3')]);
     const claims = await ttl.claimDue({ owner: 'a', leaseMs: LEASE, limit: 3 });
     const [first, second, third] = claims;
@@ -205,7 +204,7 @@ describe('DynamoLedger', () => {
   });
 
   it('throws StoreError naming the table when the store fails', async () => {
-    const broken = new DynamoLedger({ doc: clients.doc, table: `${tables.ledger}-missing`, clock: clock.read });
+    const broken = new DynamoLedger({ doc: clients.doc, table: `${table}-missing`, clock: clock.read });
     await expect(broken.enqueue([makePending('d-1')])).rejects.toThrow(StoreError);
     await expect(broken.enqueue([makePending('d-1')])).rejects.toThrow(/could not enqueue 1 of 1 notifications in ledger table .*-missing/);
     await expect(broken.claimDue({ owner: 'a', leaseMs: LEASE, limit: 1 })).rejects.toThrow(/could not read the queue of ledger table/);
@@ -213,7 +212,7 @@ describe('DynamoLedger', () => {
   });
 
   it('checks its options', () => {
-    expect(() => new DynamoLedger({ doc: clients.doc, table: tables.ledger, terminalTtlSeconds: 0 })).toThrow('ledger terminalTtlSeconds must be positive, got 0');
-    expect(() => new DynamoLedger({ doc: clients.doc, table: tables.ledger, enqueueConcurrency: 0 })).toThrow(/enqueueConcurrency must be a whole number/);
+    expect(() => new DynamoLedger({ doc: clients.doc, table: table, terminalTtlSeconds: 0 })).toThrow('ledger terminalTtlSeconds must be positive, got 0');
+    expect(() => new DynamoLedger({ doc: clients.doc, table: table, enqueueConcurrency: 0 })).toThrow(/enqueueConcurrency must be a whole number/);
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * The dispatcher's view of live registrations: the list from a `RegistrationReader`, cached and
+ * refreshed periodically and on a miss (a registration created a moment ago), so a send resolves
+ * its registration and channel as they are now, not as they were when the event was enqueued.
+ */
+import { NotifyError, errorMessage } from '../core/errors.js';
+import type { LiveRegistration, RegistrationReader } from '../store/ports.js';
+
+/** Options of `RegistrationCache`. */
+export interface RegistrationCacheOptions {
+  /** Reload the list when it is older than this (ms). */
+  refreshMs?: number;
+  /** On a miss, reload when the list is older than this (ms); also the pause after a failed load. */
+  missRefreshMs?: number;
+  /** Epoch milliseconds. */
+  clock?: () => number;
+}
+
+/** Thrown by `find` when the registrations cannot be read, so "removed" cannot be told apart from "unknown". */
+export class RegistrationsUnavailableError extends NotifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('registrations-unavailable', message, options);
+  }
+}
+
+/**
+ * A cached name → registration map over a `RegistrationReader`. Concurrent lookups share one load.
+ * When a reload fails, the last good list keeps serving hits; a miss then throws
+ * `RegistrationsUnavailableError` instead of claiming the registration was removed.
+ */
+export class RegistrationCache {
+  private readonly reader: RegistrationReader;
+  private readonly refreshMs: number;
+  private readonly missRefreshMs: number;
+  private readonly clock: () => number;
+  private byName = new Map<string, LiveRegistration>();
+  private loadedAt = Number.NEGATIVE_INFINITY;
+  private failedAt = Number.NEGATIVE_INFINITY;
+  private lastError: unknown;
+  private lastLoadFailed = false;
+  private loading: Promise<void> | undefined;
+
+  constructor(reader: RegistrationReader, options: RegistrationCacheOptions = {}) {
+    this.reader = reader;
+    this.refreshMs = options.refreshMs ?? 30_000;
+    this.missRefreshMs = options.missRefreshMs ?? 1_000;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The live registration called `name`, or undefined when it does not exist (after a fresh enough load). */
+  async find(name: string): Promise<LiveRegistration | undefined> {
+    if (this.age() >= this.refreshMs) await this.load();
+    let found = this.byName.get(name);
+    if (!found && this.age() >= this.missRefreshMs) {
+      await this.load();
+      found = this.byName.get(name);
+    }
+    if (!found && this.lastLoadFailed) {
+      throw new RegistrationsUnavailableError(`could not read the registrations to find "${name}": ${errorMessage(this.lastError)}`, { cause: this.lastError });
+    }
+    return found;
+  }
+
+  /** Forgets the cached list; the next lookup loads it again. */
+  invalidate(): void {
+    this.loadedAt = Number.NEGATIVE_INFINITY;
+    this.failedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  private age(): number {
+    return this.clock() - Math.max(this.loadedAt, this.failedAt);
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const list = await this.reader.list();
+        this.byName = new Map(list.map((r) => [r.name, r]));
+        this.loadedAt = this.clock();
+        this.lastLoadFailed = false;
+      } catch (error) {
+        this.lastLoadFailed = true;
+        this.failedAt = this.clock();
+        this.lastError = error;
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+}
