@@ -27,8 +27,9 @@ const MIN_SECRET_LENGTH = 4;
 /**
  * Replaces every occurrence of each secret value in `text` with `[redacted]`, including the
  * URL-encoded and JSON-escaped forms a secret takes when it is echoed back inside a URL or a JSON
- * error body. When a secret is itself a URL, its path and query are scrubbed too, so a partial
- * echo of a webhook URL (without the scheme, or with a different query) leaks nothing either.
+ * error body. When a secret is itself a URL, its path and query are scrubbed too, and so is each
+ * token-like path segment and query value, so a partial echo of a webhook URL (without the
+ * scheme, or just its `sig=` parameter) leaks nothing either.
  */
 export function scrubSecrets(text: string, secrets: Iterable<string>): string {
   const needles = new Set<string>();
@@ -37,10 +38,9 @@ export function scrubSecrets(text: string, secrets: Iterable<string>): string {
     needles.add(secret);
     needles.add(encodeURIComponent(secret));
     needles.add(JSON.stringify(secret).slice(1, -1));
-    const tail = urlTail(secret);
-    if (tail !== undefined && tail.length >= MIN_SECRET_LENGTH) {
-      needles.add(tail);
-      needles.add(encodeURIComponent(tail));
+    for (const part of urlParts(secret)) {
+      needles.add(part);
+      needles.add(encodeURIComponent(part));
     }
   }
   // Longest first, so a secret that contains another is replaced whole.
@@ -51,15 +51,41 @@ export function scrubSecrets(text: string, secrets: Iterable<string>): string {
   return out;
 }
 
-/** Path plus query of a URL-shaped secret (the part that carries its token), if it has one. */
-function urlTail(secret: string): string | undefined {
-  if (!/^https?:\/\//i.test(secret)) return undefined;
+/**
+ * The token-carrying parts of a URL-shaped secret: path plus query, and every path segment and
+ * query value (with its `name=`) that looks like a token. A receiver may echo any one of them.
+ */
+function urlParts(secret: string): string[] {
+  if (!/^https?:\/\//i.test(secret)) return [];
+  let parsed: URL;
   try {
-    const parsed = new URL(secret);
-    const tail = `${parsed.pathname}${parsed.search}`;
-    return tail === '/' ? undefined : tail;
+    parsed = new URL(secret);
   } catch {
-    return undefined;
+    return [];
+  }
+  const parts: string[] = [];
+  const tail = `${parsed.pathname}${parsed.search}`;
+  if (tail !== '/' && tail.length >= MIN_SECRET_LENGTH) parts.push(tail);
+  for (const segment of parsed.pathname.split('/')) {
+    if (looksLikeToken(segment)) parts.push(segment, safeDecode(segment));
+  }
+  for (const [name, value] of parsed.searchParams) {
+    if (!looksLikeToken(value)) continue;
+    parts.push(value, `${name}=${value}`, `${name}=${encodeURIComponent(value)}`);
+  }
+  return parts;
+}
+
+/** Long strings, or mixed letters and digits: ids and tokens rather than words like "services". */
+function looksLikeToken(s: string): boolean {
+  return s.length >= 16 || (s.length >= 8 && /[0-9]/.test(s) && /[A-Za-z]/.test(s));
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 
@@ -68,7 +94,11 @@ function urlTail(secret: string): string | undefined {
  * from the outside world (error messages of HTTP libraries) that might quote a request URL.
  */
 export function redactUrlsIn(text: string): string {
-  return text.replace(/\bhttps?:\/\/[^\s"'<>()[\]{}]+/gi, (url) => redactUrl(url));
+  return text.replace(/\bhttps?:\/\/[^\s"'<>()[\]{}]+/gi, (match) => {
+    // Sentence punctuation right after a URL belongs to the sentence.
+    const trailing = /[.,;:!?]+$/.exec(match)?.[0] ?? '';
+    return redactUrl(match.slice(0, match.length - trailing.length)) + trailing;
+  });
 }
 
 /** Both: secrets scrubbed, then any remaining URL reduced to its origin. */
