@@ -21,6 +21,8 @@ export const SLACK_ENV = 'SLACK_WEBHOOK_CHECKOUT';
 /** One test's world: tables, ledger, receiver, registrations, channel provider. */
 export interface Harness {
   clients: DynamoClients;
+  /** The ledger table name. */
+  table: string;
   ledger: DynamoLedger;
   receiver: HttpRecorder;
   registrations: MemoryRegistrations;
@@ -68,6 +70,7 @@ export async function startHarness(options: { ledgerClock?: () => number } = {})
   };
   return {
     clients,
+    table,
     ledger,
     receiver,
     registrations,
