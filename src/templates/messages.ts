@@ -178,7 +178,7 @@ export function formatPreview(header: string, message: Message, facts: readonly 
 export function formatPlainText(message: Message, facts: readonly Fact[], links: readonly Fact[] = []): string {
   const width = Math.max(0, ...facts.map((f) => f.label.length));
   const lines = [message.title];
-  if (message.text) lines.push(...message.text.split('\n'));
+  if (message.text) lines.push('', ...message.text.split('\n'));
   if (facts.length > 0) {
     lines.push('');
     for (const fact of facts) lines.push(`  ${`${fact.label}:`.padEnd(width + 2)}${fact.value.replace(/\s*\n\s*/g, ' ')}`);

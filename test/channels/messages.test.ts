@@ -78,7 +78,7 @@ describe('formatting helpers', () => {
 
   it('aligns facts in plain text', () => {
     expect(formatPlainText({ title: 'T', text: 'line' }, [{ label: 'A', value: '1' }, { label: 'Long', value: 'x\ny' }], [{ label: 'Link', value: 'u' }])).toBe(
-      'T\nline\n\n  A:    1\n  Long: x y\n\n  → Link: u',
+      'T\n\nline\n\n  A:    1\n  Long: x y\n\n  → Link: u',
     );
   });
 });
