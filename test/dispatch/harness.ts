@@ -1,11 +1,10 @@
-// Wiring for dispatcher tests: dynalite tables, the ledger, a real HTTP receiver
-// (test/fakes/http-recorder.ts) and real channels built the way the daemon builds them.
+// Wiring for dispatcher tests: a dynalite ledger table, the ledger, a real HTTP receiver
+// (test/fakes/http-recorder.ts) and real channels from the registry (channels/registry.ts).
 import type { ChannelConfig, ChannelContext } from '../../src/channels/channel.js';
 import { createAwsClients, type DisposableAwsClients } from '../../src/channels/aws-clients.js';
 import { createFetchSender } from '../../src/channels/http.js';
 import { EnvSecretResolver } from '../../src/channels/secrets.js';
-import { createSlackChannel } from '../../src/channels/slack.js';
-import { createWebhookChannel } from '../../src/channels/webhook.js';
+import { createChannel } from '../../src/channels/registry.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Dispatcher, type ChannelProvider, type DispatcherOptions } from '../../src/dispatch/dispatcher.js';
 import type { DynamoClients } from '../../src/store/dynamo.js';
@@ -58,16 +57,8 @@ export async function startHarness(options: { ledgerClock?: () => number } = {})
     logger: silentLogger(),
     sendTimeoutMs: 3_000,
   };
-  const channels: ChannelProvider = (config: ChannelConfig) => {
-    switch (config.type) {
-      case 'webhook':
-        return createWebhookChannel(config, context);
-      case 'slack':
-        return createSlackChannel(config, context);
-      default:
-        throw new Error(`the test provider builds no ${config.type} channel`);
-    }
-  };
+  // Built the way the daemon builds them: the real registry, the real channels.
+  const channels: ChannelProvider = (config: ChannelConfig) => createChannel(config, context);
   return {
     clients,
     table,
