@@ -51,7 +51,7 @@ export interface WebhookBodyV1 {
     creator: string | null;
     description: string | null;
     computePlatform: string | null;
-    revision: Revision | null;
+    revision: WebhookRevision | null;
     error: { code: string | null; message: string | null } | null;
     instances: InstanceCounts | null;
     createTime: string;
@@ -62,6 +62,23 @@ export interface WebhookBodyV1 {
     consoleUrl: string;
   };
   message: { title: string; text: string };
+}
+
+/** The revision in the body: every field of its variant present, `null` when unknown. */
+export type WebhookRevision =
+  | { type: 'GitHub'; repository: string | null; commitId: string | null }
+  | { type: 'S3'; bucket: string | null; key: string | null; version: string | null; eTag: string | null; bundleType: string | null }
+  | { type: 'Other'; summary: string };
+
+function webhookRevision(revision: Revision): WebhookRevision {
+  switch (revision.type) {
+    case 'GitHub':
+      return { type: 'GitHub', repository: revision.repository ?? null, commitId: revision.commitId ?? null };
+    case 'S3':
+      return { type: 'S3', bucket: revision.bucket ?? null, key: revision.key ?? null, version: revision.version ?? null, eTag: revision.eTag ?? null, bundleType: revision.bundleType ?? null };
+    default:
+      return { type: 'Other', summary: revision.summary };
+  }
 }
 
 /** Builds the versioned body for a notification (message text as plain text). Pure. */
@@ -86,7 +103,7 @@ export function webhookBody(notification: Notification, template: MessageTemplat
       creator: event.creator ?? null,
       description: event.description ?? null,
       computePlatform: event.computePlatform ?? null,
-      revision: event.revision ?? null,
+      revision: event.revision ? webhookRevision(event.revision) : null,
       error: event.error ? { code: event.error.code ?? null, message: event.error.message ?? null } : null,
       instances: event.instances ?? null,
       createTime: event.createTime,
