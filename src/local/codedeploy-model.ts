@@ -61,7 +61,7 @@ export interface CreateSimDeployment {
   computePlatform?: SimDeployment['computePlatform'];
   /** Default: now. A time in the past scripts history. */
   createTime?: number;
-  /** Default: Created. A later status also sets startTime/completeTime to createTime. */
+  /** Default: Created. A later status also sets startTime/completeTime to createTime (see setStatus). */
   status?: SimStatus;
   /** Number of instances (or tasks); default 2. */
   instances?: number;
@@ -181,8 +181,9 @@ export class CodeDeployModel {
   }
 
   /**
-   * Moves a deployment to `status` at the current time: entering InProgress (or any later status)
-   * sets startTime once; a terminal status sets completeTime. Throws for an unknown deployment or
+   * Moves a deployment to `status` at the current time: entering a running status (InProgress,
+   * Baking, Ready) or Succeeded sets startTime once (Failed or Stopped from Created/Queued leave it
+   * unset: it never started); a terminal status sets completeTime. Throws for an unknown deployment or
    * one that already ended (InvalidDeploymentStatusException), as CodeDeploy would.
    */
   setStatus(deploymentId: string, status: SimStatus, options: SetStatusOptions = {}): SimDeployment {
@@ -266,7 +267,8 @@ export class CodeDeployModel {
   private applyStatus(deployment: SimDeployment, status: SimStatus, options: SetStatusOptions, at: number): void {
     const total = Object.values(deployment.deploymentOverview).reduce((sum, n) => sum + n, 0);
     deployment.status = status;
-    if (status !== 'Created' && status !== 'Queued' && deployment.startTime === undefined) deployment.startTime = at;
+    // A deployment stopped or failed while still queued never started.
+    if ((status === 'InProgress' || status === 'Baking' || status === 'Ready' || status === 'Succeeded') && deployment.startTime === undefined) deployment.startTime = at;
     const overview: SimOverview = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
     switch (status) {
       case 'Created':

@@ -38,6 +38,8 @@ export interface FaultSettings {
   latencyMs: number;
   /** Source of randomness for throttling; use `seededRandom(seed)` for reproducible runs. */
   random: () => number;
+  /** Requests signed with these access key ids get AccessDeniedException (an account whose policy forbids reading). */
+  deniedAccessKeys: Set<string>;
 }
 
 /** Options of `startCodeDeployServer`. */
@@ -91,7 +93,7 @@ const TARGET_PREFIX = 'CodeDeploy_20141006.';
  */
 export async function startCodeDeployServer(options: CodeDeployServerOptions = {}): Promise<CodeDeployServer> {
   const model = options.model ?? new CodeDeployModel(options.clock ? { clock: options.clock } : {});
-  const faults: FaultSettings = { throttleRate: 0, latencyMs: 0, random: Math.random, ...options.faults };
+  const faults: FaultSettings = { throttleRate: 0, latencyMs: 0, random: Math.random, deniedAccessKeys: new Set(), ...options.faults };
   const scripted: ScriptedError[] = [];
   let counts: Record<string, number> = {};
   let keys: Record<string, number> = {};
@@ -114,6 +116,10 @@ export async function startCodeDeployServer(options: CodeDeployServerOptions = {
         }, faults.latencyMs);
         timers.add(timer);
       });
+    }
+    if (key && faults.deniedAccessKeys.has(key)) {
+      sendError(res, 400, 'AccessDeniedException', `User with access key ${key} is not authorized to perform: codedeploy:${operation}`);
+      return;
     }
     const index = scripted.findIndex((e) => e.operation === undefined || e.operation === operation);
     if (index >= 0) {

@@ -53,14 +53,14 @@ export function isWatched(registrations: readonly LiveRegistration[], applicatio
 }
 
 /**
- * The deployment groups to list per application for the per-application strategy: every existing
- * group when a registration of the application names none, else the named groups that exist.
+ * The deployment groups the per-application strategy lists for `application`: the groups its
+ * registrations name, sorted, or undefined when one of them watches every group (then the
+ * application's group list must be read with ListDeploymentGroups).
  */
-export function groupsToList(registrations: readonly LiveRegistration[], application: string, existing: readonly string[]): string[] {
+export function namedGroups(registrations: readonly LiveRegistration[], application: string): string[] | undefined {
   const mine = registrations.filter((r) => r.spec.application === application);
-  if (mine.some((r) => r.spec.deploymentGroups === undefined)) return [...existing];
-  const named = new Set(mine.flatMap((r) => r.spec.deploymentGroups ?? []));
-  return existing.filter((g) => named.has(g));
+  if (mine.some((r) => r.spec.deploymentGroups === undefined)) return undefined;
+  return [...new Set(mine.flatMap((r) => r.spec.deploymentGroups ?? []))].sort();
 }
 
 /** The distinct applications of a scope's registrations, sorted. */

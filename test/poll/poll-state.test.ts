@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClients, type DynamoClients } from '../../src/store/dynamo.js';
 import { DynamoPollStateStore, MemoryPollStateStore, type PollStateStore, type TrackedDeployment } from '../../src/store/poll-state.js';
-import { freshTables, startDynalite, type LocalDynamo } from '../helpers/dynalite.js';
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite.js';
 import { TestClock } from './fixtures.js';
+import { freshStateTable } from './world.js';
 
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
 const hour = 3_600_000;
@@ -20,9 +21,9 @@ afterAll(async () => {
 
 const adapters: Array<[string, (clock: TestClock) => Promise<PollStateStore>]> = [
   ['DynamoPollStateStore (dynalite)', async (clock) => {
-    const { names, clients: c } = await freshTables('ps');
+    const { clients: c, table } = await freshStateTable();
     clients.push(c);
-    return new DynamoPollStateStore({ doc: c.doc, table: names.state, clock: clock.now });
+    return new DynamoPollStateStore({ doc: c.doc, table, clock: clock.now });
   }],
   ['MemoryPollStateStore', async (clock) => new MemoryPollStateStore({ clock: clock.now })],
 ];

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { deliveryId, type EventType } from '../../src/core/events.js';
 import { toDeploymentEvent } from '../../src/poll/event.js';
 import { matchNotifications, registrationRef } from '../../src/poll/match.js';
-import { accountFromRoleArn, applicationsOf, groupByScope, groupsToList, isWatched, scopeKey } from '../../src/poll/scope.js';
+import { accountFromRoleArn, applicationsOf, groupByScope, isWatched, namedGroups, scopeKey } from '../../src/poll/scope.js';
 import { dueTransitions, isTerminal } from '../../src/poll/transitions.js';
 import { finishedExpiry, inFlightExpiry, listingWindow, IN_FLIGHT_RETENTION_MS } from '../../src/poll/window.js';
 import { liveRegistration } from './fixtures.js';
@@ -219,9 +219,10 @@ describe('scopes', () => {
 
   it('picks the groups to list per application and what is watched', () => {
     const filtered = [liveRegistration('a', { application: 'shop', deploymentGroups: ['prod', 'gone'] }), liveRegistration('b', { application: 'shop', deploymentGroups: ['canary'] })];
-    expect(groupsToList(filtered, 'shop', ['canary', 'prod', 'staging'])).toEqual(['canary', 'prod']);
+    expect(namedGroups(filtered, 'shop')).toEqual(['canary', 'gone', 'prod']);
     const unfiltered = [...filtered, liveRegistration('c', { application: 'shop' })];
-    expect(groupsToList(unfiltered, 'shop', ['canary', 'prod', 'staging'])).toEqual(['canary', 'prod', 'staging']);
+    expect(namedGroups(unfiltered, 'shop')).toBeUndefined();
+    expect(namedGroups(unfiltered, 'nobody')).toEqual([]);
     expect(isWatched(filtered, 'shop', 'staging')).toBe(false);
     expect(isWatched(filtered, 'shop', 'prod')).toBe(true);
     expect(isWatched(filtered, 'other', 'prod')).toBe(false);
