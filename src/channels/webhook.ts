@@ -197,6 +197,8 @@ export const createWebhookChannel: ChannelFactory<'webhook'> = (config, context)
         secrets.push(url);
       } else {
         url = config.url;
+        // A plain URL may still carry a token in its path or query: keep it out of reasons too.
+        secrets.push(url);
       }
       let secret: string | undefined;
       if (config.secret) {

@@ -132,6 +132,13 @@ describe('webhook channel', () => {
     expect(fake.requests).toHaveLength(4);
   });
 
+  it('keeps a token in a plain url out of reasons', async () => {
+    fake.respondWith({ status: 404, body: 'no route /hooks/deploys/tok-9a8b7c6d5e' });
+    const result = await createWebhookChannel({ ...base(), url: `${fake.url}/hooks/deploys/tok-9a8b7c6d5e` }, testContext()).send(sampleNotification(FAILED_EVENT), liveSignal());
+    expect(result.outcome).toBe('failed');
+    expect((result as { reason: string }).reason).not.toContain('tok-9a8b7c6d5e');
+  });
+
   it('does not send when the signal is already aborted', async () => {
     expect((await createWebhookChannel(base(), testContext()).send(sampleNotification(FAILED_EVENT), abortedSignal())).outcome).toBe('retry');
     expect(fake.requests).toHaveLength(0);
