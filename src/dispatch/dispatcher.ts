@@ -18,8 +18,9 @@
  * sends in flight finish until the deadline, then aborts them and releases their claims (due now,
  * the attempt not counted) for another replica or the next start.
  */
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { hostname } from 'node:os';
 import type { Channel, ChannelConfig, ChannelType, DeliveryResult } from '../channels/channel.js';
 import { errorMessage } from '../core/errors.js';
 import type { Notification } from '../core/events.js';
@@ -185,6 +186,7 @@ export class Dispatcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.unavailableDelayMs = options.unavailableDelayMs ?? 5_000;
     this.registrations = new RegistrationCache(options.registrations, { refreshMs: options.registrationRefreshMs ?? 30_000, clock: this.clock });
+    this.raiseListenerLimits();
 
     if (!(Number.isInteger(this.maxClaimed) && this.maxClaimed >= concurrency)) {
       throw new RangeError(`dispatcher maxClaimed (${this.maxClaimed}) must be a whole number of at least concurrency (${concurrency})`);
@@ -229,6 +231,7 @@ export class Dispatcher {
     if (this.soft.signal.aborted) {
       this.soft = new AbortController();
       this.hard = new AbortController();
+      this.raiseListenerLimits();
     }
     this.loop = this.runLoop();
   }
@@ -271,6 +274,14 @@ export class Dispatcher {
     this.loop = undefined;
     this.logger.info({ owner: this.owner, inFlight, aborted }, 'dispatcher stopped');
     return { inFlight, aborted };
+  }
+
+  /**
+   * Each claim held listens on the stop signals (one wait or one send at a time, listener removed
+   * after), so up to `maxClaimed` listeners are expected; Node warns above 10 by default.
+   */
+  private raiseListenerLimits(): void {
+    setMaxListeners(this.maxClaimed + 8, this.soft.signal, this.hard.signal);
   }
 
   private async runLoop(): Promise<void> {
