@@ -212,6 +212,7 @@ export class Dispatcher {
    * queue cannot be read; failures of single notifications are counted, not thrown.
    */
   async runOnce(): Promise<DispatchReport> {
+    this.resetAfterStop();
     const report = { ...EMPTY_REPORT };
     const seen = new Set<string>();
     while (!this.soft.signal.aborted) {
@@ -228,12 +229,16 @@ export class Dispatcher {
   /** Starts the daemon loop (idempotent): claims due work whenever a claim slot is free. */
   start(): void {
     if (this.loop) return;
-    if (this.soft.signal.aborted) {
-      this.soft = new AbortController();
-      this.hard = new AbortController();
-      this.raiseListenerLimits();
-    }
+    this.resetAfterStop();
     this.loop = this.runLoop();
+  }
+
+  /** After a finished `stop`, new stop signals so the dispatcher can run again. */
+  private resetAfterStop(): void {
+    if (!this.soft.signal.aborted || this.loop || this.active.size > 0) return;
+    this.soft = new AbortController();
+    this.hard = new AbortController();
+    this.raiseListenerLimits();
   }
 
   /** True between `start` and the end of `stop`. */
@@ -342,6 +347,12 @@ export class Dispatcher {
 
   private async handle(claim: Claim): Promise<DispatchOutcome> {
     const { entry } = claim;
+    if (entry.attempts > this.policy.maxAttempts) {
+      // Only claims whose process died before recording get here (every recorded attempt goes
+      // through the retry policy): a notification that kills its sender must not loop forever.
+      const reason = `gave up after ${entry.attempts - 1} attempts${entry.lastError ? `: ${entry.lastError}` : ''} (earlier attempts ended without a result: the sending process stopped or lost its lease)`;
+      return this.recordOutcome(claim, { outcome: 'failed', reason }, undefined);
+    }
     let resolved: Resolved | { reason: string };
     try {
       resolved = await this.resolve(claim);

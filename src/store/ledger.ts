@@ -32,6 +32,10 @@
  * | updatedAt     | N    | epoch ms of the last write; range key of GSI `feed` |
  * | expiresAt     | N    | epoch seconds; set when the item reaches sent or failed (TTL). Expired items are filtered on read, since TTL deletion is best effort and absent on dynalite |
  *
+ * Both GSIs use one constant partition key (`due`, `all`), so the ledger's write rate is bounded
+ * by one index partition (about 1,000 writes/s on DynamoDB, two to three per notification):
+ * ample for deployment notifications; shard the key if that ever stops being true.
+ *
  * Lease-token rule for writes after a send:
  * - `recordRetry`, `recordFailed` and `release` need the caller's lease token to still be on the
  *   item: a replica whose lease expired and was reclaimed cannot overwrite the new owner's work.
@@ -123,6 +127,7 @@ export interface NotificationLedger extends NotificationSink {
 
 /** Options of `DynamoLedger`. */
 export interface LedgerOptions {
+  /** A document client from `createDynamoClients` (it drops undefined values, which events have). */
   doc: DynamoDBDocumentClient;
   /** The ledger table name (`tableNames(prefix).ledger`). */
   table: string;
@@ -247,6 +252,8 @@ export class DynamoLedger implements NotificationLedger {
    * and takes each with a conditional update (still queued, still due, not terminal) that sets
    * state `sending`, a fresh lease token, `dueAt = leaseUntil = now + leaseMs` and counts an
    * attempt. Items another replica took first are skipped. Returns at most `limit` claims.
+   * Throws `StoreError` when the queue cannot be read, or when no item could be claimed because
+   * of store errors.
    */
   async claimDue(options: { owner: string; leaseMs: number; limit: number; exclude?: ReadonlySet<string> }): Promise<Claim[]> {
     const { owner, leaseMs, limit } = options;
@@ -254,6 +261,7 @@ export class DynamoLedger implements NotificationLedger {
     if (limit <= 0) return claims;
     const now = this.clock();
     let startKey: Record<string, unknown> | undefined;
+    let failure: unknown;
     do {
       let page;
       try {
@@ -276,10 +284,19 @@ export class DynamoLedger implements NotificationLedger {
       for (let i = 0; i < candidates.length && claims.length < limit; ) {
         const batch = candidates.slice(i, i + (limit - claims.length));
         i += batch.length;
-        const taken = await Promise.all(batch.map((id) => this.claimOne(id, owner, now, now + leaseMs)));
-        for (const claim of taken) if (claim) claims.push(claim);
+        const taken = await Promise.allSettled(batch.map((id) => this.claimOne(id, owner, now, now + leaseMs)));
+        for (const outcome of taken) {
+          if (outcome.status === 'fulfilled') {
+            if (outcome.value) claims.push(outcome.value);
+          } else {
+            failure ??= outcome.reason;
+          }
+        }
       }
-    } while (startKey && claims.length < limit);
+    } while (startKey && claims.length < limit && failure === undefined);
+    // Claims already taken are returned even if others failed: dropping them would strand them
+    // until their lease expires. Only a round that took nothing reports the store error.
+    if (claims.length === 0 && failure !== undefined) throw failure;
     return claims;
   }
 

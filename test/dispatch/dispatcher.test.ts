@@ -183,6 +183,28 @@ describe('Dispatcher', () => {
     expect(h.receiver.requests).toHaveLength(4);
   });
 
+  it('gives up on a notification whose senders keep dying before they record anything', async () => {
+    const item = makePending('d-1');
+    await h.ledger.enqueue([item]);
+    for (let i = 0; i < 3; i++) {
+      expect(await h.ledger.claimDue({ owner: `dies-${i}`, leaseMs: 10_000, limit: 1 })).toHaveLength(1);
+      clock.advance(10_000);
+    }
+    const dispatcher = h.dispatcher({ retry: { maxAttempts: 3 } });
+    expect(await dispatcher.runOnce()).toMatchObject({ claimed: 1, failed: 1 });
+    const [entry] = await h.entries([item.deliveryId]);
+    expect(entry).toMatchObject({ state: 'failed', attempts: 4 });
+    expect(entry!.reason).toBe('gave up after 3 attempts (earlier attempts ended without a result: the sending process stopped or lost its lease)');
+    expect(h.receiver.requests).toHaveLength(0);
+  });
+
+  it('runs rounds again after a stop', async () => {
+    const dispatcher = h.dispatcher();
+    await dispatcher.stop({ deadlineMs: 10 });
+    await h.ledger.enqueue([makePending('d-1')]);
+    expect(await dispatcher.runOnce()).toMatchObject({ sent: 1 });
+  });
+
   it('checks its options and says what to change', () => {
     const base = { ledger: h.ledger, registrations: h.registrations, channels: h.channels };
     expect(() => new Dispatcher({ ...base, leaseMs: 5_000, sendTimeoutMs: 3_000 })).toThrow(
