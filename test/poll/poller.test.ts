@@ -142,6 +142,26 @@ describe('poller scenarios', () => {
     }
   });
 
+  it.each(['account', 'application'] as const)('a registration added while a deployment has been running for hours hears how it ends (%s)', async (strategy) => {
+    world = await startWorld();
+    const registrations = [liveRegistration('billing', { application: 'billing' }, { createdAt: T0 - HOUR })];
+    const poller = world.poller({ strategy });
+    world.model.createDeployment({ deploymentId: 'd-long', application: 'shop', group: 'prod', status: 'InProgress' });
+    for (let i = 0; i < 18; i += 1) {
+      world.clock.advance(10 * MINUTE);
+      await poller.pollOnce(registrations);
+    }
+    // Three hours in, long past any overlap, the shop registration becomes live.
+    registrations.push(liveRegistration('shop-new', { application: 'shop' }, { createdAt: world.clock.now() }));
+    world.clock.advance(10 * MINUTE);
+    await poller.pollOnce(registrations);
+    world.model.setStatus('d-long', 'Succeeded');
+    world.clock.advance(10 * MINUTE);
+    await poller.pollOnce(registrations);
+    // It started before the registration existed, so only its end is news.
+    expect(world.sink.keys()).toEqual(['d-long:Succeeded:shop-new/hook']);
+  });
+
   it('catches a deployment that shows up in the listing late, through the overlap', async () => {
     world = await startWorld();
     const registrations = [liveRegistration('shop-all', { application: 'shop' }, { createdAt: T0 - HOUR })];
