@@ -165,6 +165,8 @@ export class Dispatcher {
   private hard = new AbortController();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** True while the daemon loop waits because it holds `maxClaimed` claims. */
+  private full = false;
 
   constructor(options: DispatcherOptions) {
     this.ledger = options.ledger;
@@ -295,7 +297,9 @@ export class Dispatcher {
     while (!this.soft.signal.aborted) {
       const free = this.maxClaimed - this.active.size;
       if (free <= 0) {
+        this.full = true;
         await this.idle(this.pollIntervalMs);
+        this.full = false;
         continue;
       }
       let claims: Claim[];
@@ -309,7 +313,9 @@ export class Dispatcher {
         await this.idle(delayMs);
         continue;
       }
-      for (const claim of claims) void this.track(claim).then(() => this.wake?.());
+      // A finished claim wakes the loop only when it was waiting for room: an idle loop found no
+      // more due work, and new work arrives by nudge() or the next poll.
+      for (const claim of claims) void this.track(claim).then(() => (this.full ? this.wake?.() : undefined));
       if (claims.length < free) await this.idle(this.pollIntervalMs);
     }
   }
