@@ -26,6 +26,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Notification } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Claim, NotificationLedger } from '../store/ledger.js';
+import { redactText } from '../util/redact.js';
 import type { LiveRegistration, RegistrationReader } from '../store/ports.js';
 import { DEFAULT_RATE_LIMITS, destinationKey, RateLimiter, type RateLimits } from './rate-limit.js';
 import { RegistrationCache } from './registrations.js';
@@ -403,7 +404,7 @@ export class Dispatcher {
       try {
         cached = { fingerprint, channel: this.channelProvider(config, registration.name) };
       } catch (error) {
-        cached = { fingerprint, error: errorMessage(error) };
+        cached = { fingerprint, error: redactText(errorMessage(error)) };
       }
       this.channelCache.set(cacheKey, cached);
     }
@@ -441,7 +442,8 @@ export class Dispatcher {
         else controller.signal.addEventListener('abort', settle, { once: true });
       });
       const attempt = (async () => channel.send(notification, controller.signal))().catch(
-        (error: unknown): DeliveryResult => ({ outcome: 'retry', reason: `channel error: ${errorMessage(error)}` }),
+        // Channels classify instead of throwing; a throw is a bug, and its message may quote a URL.
+        (error: unknown): DeliveryResult => ({ outcome: 'retry', reason: `channel error: ${redactText(errorMessage(error))}` }),
       );
       const result = await Promise.race([attempt, abandoned]);
       this.notify('sendLatency', { channelType, ms: performance.now() - started, outcome: result.outcome });

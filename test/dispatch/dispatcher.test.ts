@@ -136,16 +136,16 @@ describe('Dispatcher', () => {
     expect(f).toMatchObject({ state: 'sent' });
   });
 
-  it('treats a channel that throws as a retry', async () => {
+  it('treats a channel that throws as a retry, keeping URLs out of the reason', async () => {
     const throwing: Channel = {
       send: async () => {
-        throw new Error('socket hang up');
+        throw new Error('socket hang up calling https://hooks.slack.com/services/T0AAAA/B0BBBB/XyZsecretToken123');
       },
     };
     await h.ledger.enqueue([makePending('d-1')]);
     expect(await h.dispatcher({ channels: () => throwing }).runOnce()).toMatchObject({ retried: 1 });
     const [entry] = await h.entries([makePending('d-1').deliveryId]);
-    expect(entry).toMatchObject({ state: 'retrying', lastError: 'channel error: socket hang up' });
+    expect(entry).toMatchObject({ state: 'retrying', lastError: 'channel error: socket hang up calling https://hooks.slack.com/…' });
   });
 
   it('retries with backoff until the policy gives up, then records the last error', async () => {
