@@ -192,7 +192,7 @@ async function converge(context: WriteContext, initial: PlannedChange): Promise<
         options.logger?.error({ registration: change.name, action: change.action, err: errorMessage(error) }, 'registration write failed');
         return;
       }
-      options.logger?.info({ registration: change.name, action: change.action, attempt: attempts }, 'conditional write lost; re-reading');
+      options.logger?.debug({ registration: change.name, action: change.action, attempt: attempts }, 'conditional write lost; re-reading');
     }
     // level-triggered: look at the item as it is now and plan it again
     let next;
