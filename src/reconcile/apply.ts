@@ -37,6 +37,8 @@ export interface ApplyOptions {
   host?: string;
   now?: () => Date;
   logger?: Logger;
+  /** Aborting stops further writes (those not attempted are reported as failures); in-flight writes finish. */
+  signal?: AbortSignal;
 }
 
 /** One write that happened. */
@@ -174,8 +176,9 @@ async function converge(context: WriteContext, initial: PlannedChange): Promise<
   let change = initial;
   let attempts = 0;
   for (;;) {
-    if (context.stopped || context.lock?.lost) {
-      result.failures.push({ name: change.name, action: change.action, message: context.lock?.lost ? 'not attempted: the apply lock was lost (another applier took over)' : 'not attempted after an earlier store failure' });
+    if (context.stopped || context.lock?.lost || options.signal?.aborted) {
+      const why = context.lock?.lost ? 'the apply lock was lost (another applier took over)' : options.signal?.aborted ? 'the apply was stopped' : 'an earlier store failure';
+      result.failures.push({ name: change.name, action: change.action, message: `not attempted: ${why}` });
       return;
     }
     attempts += 1;

@@ -72,8 +72,8 @@ export interface ReconcileObserver {
   driftCorrected?(changes: AppliedChange[]): void;
 }
 
-/** What the loop passes on to `applyDesired` (the rest it decides itself). */
-export type LoopApplyOptions = Omit<ApplyOptions, 'actor' | 'commit' | 'logger' | 'now'>;
+/** What the loop passes on to `applyDesired` (the rest it decides itself). `lockWaitMs` defaults to 5 s here. */
+export type LoopApplyOptions = Omit<ApplyOptions, 'actor' | 'commit' | 'logger' | 'now' | 'signal'>;
 
 /** Options of the reconcile loop. */
 export interface ReconcileLoopOptions {
@@ -126,6 +126,7 @@ export class ReconcileLoop {
   #lastConverged: Array<ReturnType<typeof comparable>> | undefined;
   #lastOutcome: ReconcileOutcome | undefined;
   #issues: Issue[] = [];
+  #abort = new AbortController();
 
   constructor(options: ReconcileLoopOptions) {
     if (!(options.resyncIntervalMs > 0)) throw new RangeError(`resyncIntervalMs must be positive, got ${options.resyncIntervalMs}`);
@@ -155,6 +156,7 @@ export class ReconcileLoop {
     if (this.#active && this.#starting) return this.#starting;
     this.#active = true;
     this.#stopping = undefined;
+    this.#abort = new AbortController();
     this.#starting = (async () => {
       if (this.#options.watch !== false) await this.#startWatcher();
       this.#armResync();
@@ -164,10 +166,15 @@ export class ReconcileLoop {
     return this.#starting;
   }
 
-  /** Stops watching and timers and waits for an in-flight reconcile. Idempotent. */
+  /**
+   * Stops watching and timers and waits for an in-flight reconcile, whose apply finishes the writes
+   * already started and attempts no more (the next start converges the rest). Idempotent.
+   */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#active = false;
+    // an apply in flight finishes the writes it has started and attempts no more
+    this.#abort.abort();
     this.#stopping = (async () => {
       this.#clearTimer();
       if (this.#resyncTimer !== undefined) this.#clock.clearTimeout(this.#resyncTimer);
@@ -322,6 +329,9 @@ export class ReconcileLoop {
     const filesUnchanged = this.#lastConverged !== undefined && deepEqual(this.#lastConverged, desired.items.map(comparable));
     const result = await applyDesired(desired.items, this.#options.store, {
       ...this.#options.apply,
+      // the loop must stay stoppable within the daemon's shutdown budget: wait briefly for a CLI apply
+      lockWaitMs: this.#options.apply?.lockWaitMs ?? 5_000,
+      signal: this.#abort.signal,
       actor: filesUnchanged ? 'drift' : 'daemon',
       ...(desired.commit !== undefined ? { commit: desired.commit } : {}),
       logger: this.#logger,

@@ -18,7 +18,7 @@ import { MANAGED_BY_GIT, type LiveRegistration, type RegistrationReader } from '
 export interface RegistrationStore extends RegistrationReader {
   /** The table name, for messages. */
   readonly table: string;
-  /** Every item of the table, unvalidated, sorted by name. */
+  /** Every item of the table, unvalidated, sorted by name; strongly consistent (plans are made from it). */
   scan(): Promise<LiveItem[]>;
   /** One item, or undefined. */
   get(name: string): Promise<LiveItem | undefined>;
@@ -62,16 +62,20 @@ export class DynamoRegistrationStore implements RegistrationStore {
   }
 
   async scan(): Promise<LiveItem[]> {
-    const segments = await Promise.all(Array.from({ length: this.#segments }, (_, segment) => this.#scanSegment(segment)));
+    return this.#scanAll(true);
+  }
+
+  async #scanAll(consistent: boolean): Promise<LiveItem[]> {
+    const segments = await Promise.all(Array.from({ length: this.#segments }, (_, segment) => this.#scanSegment(segment, consistent)));
     return segments.flat().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async #scanSegment(segment: number): Promise<LiveItem[]> {
+  async #scanSegment(segment: number, consistent: boolean): Promise<LiveItem[]> {
     const items: LiveItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#call('scan', () =>
-        this.#doc.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, Segment: segment, TotalSegments: this.#segments, ExclusiveStartKey: startKey })),
+        this.#doc.send(new ScanCommand({ TableName: this.table, ConsistentRead: consistent, Segment: segment, TotalSegments: this.#segments, ExclusiveStartKey: startKey })),
       );
       for (const raw of page.Items ?? []) {
         const item = toLiveItem(raw);
@@ -146,11 +150,13 @@ export class DynamoRegistrationStore implements RegistrationStore {
 
   /**
    * Every registration whose item is a valid registration (any `managedBy`), sorted by name; the others are
-   * skipped with a warning, so one bad hand-written item cannot stop the poller.
+   * skipped with a warning, so one bad hand-written item cannot stop the poller. Eventually
+   * consistent (half the read cost of `scan`): a change shows up within a second or so. Each call
+   * reads the whole table, so callers should not list on every poll of a large table.
    */
   async list(): Promise<LiveRegistration[]> {
     const out: LiveRegistration[] = [];
-    for (const item of await this.scan()) {
+    for (const item of await this.#scanAll(false)) {
       const result = asLiveRegistration(item);
       if ('registration' in result) out.push(result.registration);
       else this.#logger?.warn({ table: this.table, registration: item.name, managedBy: item.managedBy, reason: result.reason }, 'skipping unusable live registration');

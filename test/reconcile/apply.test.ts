@@ -169,9 +169,21 @@ describe('applyDesired', () => {
     expect(result.applied.map((c) => c.name)).toEqual(['a']);
     expect(result.failures).toEqual([
       { name: 'b', action: 'create', message: 'DynamoDB update on table t failed: socket hang up' },
-      { name: 'c', action: 'create', message: 'not attempted after an earlier store failure' },
-      { name: 'd', action: 'create', message: 'not attempted after an earlier store failure' },
+      { name: 'c', action: 'create', message: 'not attempted: an earlier store failure' },
+      { name: 'd', action: 'create', message: 'not attempted: an earlier store failure' },
     ]);
+    expect(applySucceeded(result)).toBe(false);
+  });
+
+  it('stops writing when its signal is aborted', async () => {
+    const { store } = await setup('abort');
+    const controller = new AbortController();
+    const stopping = withHook(store, { everyWrite: false }, async (name) => {
+      if (name === 'b') controller.abort();
+    });
+    const result = await applyDesired(['a', 'b', 'c'].map((n) => desired(n)), stopping, { ...base, concurrency: 1, signal: controller.signal });
+    expect(result.applied.map((c) => c.name)).toEqual(['a', 'b']);
+    expect(result.failures).toEqual([{ name: 'c', action: 'create', message: 'not attempted: the apply was stopped' }]);
     expect(applySucceeded(result)).toBe(false);
   });
 

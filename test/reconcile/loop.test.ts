@@ -175,6 +175,35 @@ describe('ReconcileLoop', () => {
     expect(h.outcomes[0]?.message).toBe('DynamoDB scan on table t failed: connect ECONNREFUSED');
   });
 
+  it('stop cuts an in-flight apply short: started writes finish, no new ones begin', async () => {
+    const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`r${i}.yaml`, registrationYaml(`r${i}`)]));
+    const h = await harness('abort', files, { watch: false });
+    let writes = 0;
+    const slow: RegistrationStore = {
+      table: h.store.table,
+      scan: () => h.store.scan(),
+      list: () => h.store.list(),
+      get: (name) => h.store.get(name),
+      create: async (item, now) => {
+        writes += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return h.store.create(item, now);
+      },
+      update: (item, version, now) => h.store.update(item, version, now),
+      remove: (name, version) => h.store.remove(name, version),
+    };
+    const outcomes: ReconcileOutcome[] = [];
+    const loop = new ReconcileLoop({ dir: h.dir, store: slow, logger: pino({ level: 'silent' }), resyncIntervalMs: 60_000, watch: false, git: false, observer: { reconciled: (o) => outcomes.push(o) } });
+    const starting = loop.start();
+    await waitFor(() => writes > 0 || undefined, 'the first write');
+    await loop.stop();
+    await starting;
+    expect(outcomes.map((o) => o.status)).toEqual(['incomplete']);
+    const live = (await h.store.scan()).length;
+    expect(live).toBe(writes);
+    expect(live).toBeLessThan(200);
+  });
+
   it('does nothing after stop, and stop is idempotent', async () => {
     const h = await harness('stop', { 'a.yaml': registrationYaml('alpha') }, { resyncIntervalMs: 50 });
     await h.loop.start();
