@@ -6,6 +6,7 @@
 // itself. Imports the BUILT code: `npm run build` first (npm run bench does).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 import { machine, percentile, writeSection } from './lib.mjs';
 
 const COUNT = 2000;
@@ -88,6 +89,7 @@ function event(deploymentId) {
   };
 }
 
+const loadAtStart = loadavg()[0];
 const dynamo = await startDynaliteProcess();
 process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
 const sink = await startSink();
@@ -201,7 +203,7 @@ The claim latency is that of the whole \`claimDue\` call (one query of the \`que
 parallel) that returned the notification. dynalite is far slower than DynamoDB per write (AWS-FACTS: ~1,000 conditional
 writes/s here), so the rate is bounded by the store: about two writes per delivered notification.
 
-Machine: ${machine()}.`,
+Machine: ${machine()}; 1-minute load average at start ${loadAtStart.toFixed(1)} (other work on the machine lowers these figures).`,
   );
 } finally {
   clients.destroy();
