@@ -103,6 +103,24 @@ describe('ReconcileLoop', () => {
     expect(h.audit.entries.map((e) => e.actor)).not.toContain('drift');
   });
 
+  it('follows a Kubernetes ConfigMap volume update (symlinked ..data swapped atomically)', async () => {
+    const h = await harness('configmap', {});
+    const { mkdir, symlink } = await import('node:fs/promises');
+    await mkdir(path.join(h.dir, '..v1'));
+    await writeFile(path.join(h.dir, '..v1', 'a.yaml'), registrationYaml('alpha'));
+    await symlink('..v1', path.join(h.dir, '..data'));
+    await symlink('..data/a.yaml', path.join(h.dir, 'a.yaml'));
+    await h.loop.start();
+    expect(await h.applications()).toEqual({ alpha: 'alpha-app' });
+    // what the kubelet's atomic writer does on an update
+    await mkdir(path.join(h.dir, '..v2'));
+    await writeFile(path.join(h.dir, '..v2', 'a.yaml'), registrationYaml('alpha', { application: 'alpha-v2' }));
+    await symlink('..v2', path.join(h.dir, '..data_tmp'));
+    await rename(path.join(h.dir, '..data_tmp'), path.join(h.dir, '..data'));
+    await rm(path.join(h.dir, '..v1'), { recursive: true });
+    await waitFor(async () => (await h.applications()).alpha === 'alpha-v2' || undefined, 'the ConfigMap update');
+  });
+
   it('restores drift on resync and logs the field diff, leaving unmanaged items alone', async () => {
     const h = await harness('drift', { 'a.yaml': registrationYaml('alpha'), 'b.yaml': registrationYaml('beta') }, { resyncIntervalMs: 200, watch: false });
     await h.loop.start();
