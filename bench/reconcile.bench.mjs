@@ -5,7 +5,7 @@
 // Targets: plan < 3 s, apply < 15 s. Run `npm run build` first (npm run bench does).
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { registrationYaml, writeRegistrations } from './fixtures.mjs';
@@ -41,6 +41,7 @@ setInterval(sample, 10).unref();
 process.on('exit', () => { sample(); writeFileSync(process.env.BENCH_MEASURE_OUT, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, peakHeap })); });
 `;
 
+const loadAtStart = loadavg()[0];
 const work = await mkdtemp(path.join(tmpdir(), 'cdn-bench-reconcile-'));
 const dynamo = await startDynaliteProcess();
 const env = {
@@ -160,7 +161,7 @@ The loop is level-triggered: every reaction re-reads all files and the whole tab
 its latency is that of a full plan (load + scan) on top of the 250 ms debounce. dynalite is much slower per write than
 DynamoDB (AWS-FACTS: ~1,000 conditional writes/s from a separate process), so \`apply\` here is bounded by the store.
 
-Machine: ${machine()}.`,
+Machine: ${machine()}; 1-minute load average at start ${loadAtStart.toFixed(2)} (other processes share the 2 cores).`,
   );
 } finally {
   dynamo.stop();

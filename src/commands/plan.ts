@@ -30,15 +30,20 @@ export const planCommand: CommandModule = {
       const dir = dirSetting(flags.dir, io.env);
       const context = openStoreContext(flags, io);
       try {
+        // read the table while the files load; its answer is only used when the files are valid
+        const scanning = context.store.scan().then(
+          (items) => ({ items }),
+          (error: unknown) => ({ error }),
+        );
         const desired = await loadDesired(dir);
         if (!desired.valid) {
           reportInvalid(io, desired.load, 'nothing was planned');
           process.exitCode = 1;
           return;
         }
-        const live = await context.store.scan().catch((error: unknown) => {
-          throw withEndpoint(error, context.endpoint);
-        });
+        const scanned = await scanning;
+        if ('error' in scanned) throw withEndpoint(scanned.error, context.endpoint);
+        const live = scanned.items;
         const plan = diff(desired.items, live);
         io.out(renderPlan(plan, flags.format, { title: 'codedeploy-notify plan', subtitle: `Registrations in \`${dir}\` against table \`${context.names.registrations}\`.` }));
         process.exitCode = flags.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;

@@ -67,7 +67,7 @@ describe('codedeploy-notify plan', () => {
     expect(again.stdout).toBe(run.stdout);
   });
 
-  it('prints the issues of invalid files like validate and exits 1 without reading the table', async () => {
+  it('prints the issues of invalid files like validate and exits 1, whatever the table', async () => {
     const { dir } = await workspace('planbad', { 'good.yaml': registrationYaml('good'), 'bad.yaml': registrationYaml('bad').replace('kind: Registration', 'kind: Registrashun') });
     const run = await runCli(['plan', '--dir', dir, '--table-prefix', uniquePrefix('nowhere')], { env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' } });
     expect(run.code).toBe(1);
