@@ -47,6 +47,8 @@ export interface SimDeployment {
   completeTime?: number;
   /** Hidden from ListDeployments until the clock reaches this time (eventual consistency). */
   listedFrom?: number;
+  /** Absent from BatchGetDeployments / GetDeployment answers until the clock reaches this time. */
+  readableFrom?: number;
 }
 
 /** What `createDeployment` takes; everything but application and group has a default. */
@@ -67,6 +69,8 @@ export interface CreateSimDeployment {
   instances?: number;
   /** Hide from ListDeployments for this many milliseconds (simulates a listing that lags). */
   listingDelayMs?: number;
+  /** Leave out of BatchGetDeployments/GetDeployment for this many milliseconds (a read that lags the listing). */
+  readDelayMs?: number;
 }
 
 /** Options of `setStatus`. */
@@ -174,6 +178,7 @@ export class CodeDeployModel {
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.revision ? { revision: input.revision } : {}),
       ...(input.listingDelayMs ? { listedFrom: now + input.listingDelayMs } : {}),
+      ...(input.readDelayMs ? { readableFrom: now + input.readDelayMs } : {}),
     };
     this.deployments.set(deploymentId, deployment);
     if (input.status && input.status !== 'Created') this.applyStatus(deployment, input.status, {}, createTime);
@@ -216,6 +221,13 @@ export class CodeDeployModel {
     stored.rollbackInfo = { rollbackTriggeringDeploymentId: deploymentId, rollbackMessage: message };
     original.rollbackInfo = { rollbackDeploymentId: rollback.deploymentId, rollbackMessage: message };
     return structuredClone(stored);
+  }
+
+  /** A copy of one deployment as the read APIs see it: undefined when unknown or not readable yet. */
+  read(deploymentId: string): SimDeployment | undefined {
+    const deployment = this.deployments.get(deploymentId);
+    if (!deployment || (deployment.readableFrom !== undefined && deployment.readableFrom > this.clock())) return undefined;
+    return structuredClone(deployment);
   }
 
   /** A copy of one deployment, or undefined. */

@@ -232,13 +232,13 @@ function answer(model: CodeDeployModel, operation: string, input: Record<string,
       const ids = Array.isArray(input.deploymentIds) ? (input.deploymentIds as unknown[]).map(String) : [];
       if (ids.length === 0) throw new SimApiError('DeploymentIdRequiredException', 'At least one deployment ID must be specified.');
       if (ids.length > BATCH_GET_LIMIT) throw new SimApiError('BatchLimitExceededException', `The maximum number of names or IDs allowed for this request (${BATCH_GET_LIMIT}) was exceeded.`);
-      const found = ids.map((id) => model.get(id)).filter((d): d is SimDeployment => d !== undefined);
+      const found = ids.map((id) => model.read(id)).filter((d): d is SimDeployment => d !== undefined);
       return { deploymentsInfo: found.map(toWire) };
     }
     case 'GetDeployment': {
       const id = optionalString(input, 'deploymentId');
       if (!id) throw new SimApiError('DeploymentIdRequiredException', 'At least one deployment ID must be specified.');
-      const deployment = model.get(id);
+      const deployment = model.read(id);
       if (!deployment) throw new SimApiError('DeploymentDoesNotExistException', `The deployment ${id} could not be found.`);
       return { deploymentInfo: toWire(deployment) };
     }
@@ -249,7 +249,7 @@ function answer(model: CodeDeployModel, operation: string, input: Record<string,
 
 /** A deployment in the API's JSON form: epoch seconds, possibly fractional. */
 function toWire(d: SimDeployment): Record<string, unknown> {
-  const { listedFrom: _hidden, createTime, startTime, completeTime, ...rest } = d;
+  const { listedFrom: _unlisted, readableFrom: _unreadable, createTime, startTime, completeTime, ...rest } = d;
   return {
     ...rest,
     createTime: createTime / 1000,

@@ -470,6 +470,10 @@ export class Poller {
         errors.push(value.error);
       }
     });
+    // Forget group lists of applications nobody registers any more.
+    const prefix = `${scope.key}${WATCH_SEPARATOR}`;
+    const current = new Set(applications.map((a) => `${prefix}${a}`));
+    for (const key of this.groupCache.keys()) if (key.startsWith(prefix) && !current.has(key)) this.groupCache.delete(key);
     const earliestStart = targets.reduce((min, t) => Math.min(min, t.start), window.start);
     return { ids, origin, complete, earliestStart, watched, watchedBefore, errors };
   }

@@ -86,7 +86,7 @@ describe('fake CodeDeploy server, driven by the real SDK client', () => {
     await expect(client.send(new ListDeploymentsCommand({ applicationName: 'paging' }))).rejects.toMatchObject({ name: 'DeploymentGroupNameRequiredException' });
   });
 
-  it('keeps a lagging deployment out of listings until it becomes visible', async () => {
+  it('keeps a lagging deployment out of listings, and out of reads, until it becomes visible', async () => {
     const start = now;
     const late = server.model.createDeployment({ application: 'lag', group: 'g', listingDelayMs: 30_000 });
     const before = await client.send(new ListDeploymentsCommand({ applicationName: 'lag', deploymentGroupName: 'g' }));
@@ -94,6 +94,14 @@ describe('fake CodeDeploy server, driven by the real SDK client', () => {
     now = start + 30_000;
     const after = await client.send(new ListDeploymentsCommand({ applicationName: 'lag', deploymentGroupName: 'g' }));
     expect(after.deployments).toEqual([late.deploymentId]);
+
+    const unreadable = server.model.createDeployment({ application: 'lag', group: 'g', readDelayMs: 10_000 });
+    const listed = await client.send(new ListDeploymentsCommand({ applicationName: 'lag', deploymentGroupName: 'g' }));
+    expect(listed.deployments).toContain(unreadable.deploymentId);
+    expect((await client.send(new BatchGetDeploymentsCommand({ deploymentIds: [unreadable.deploymentId] }))).deploymentsInfo).toEqual([]);
+    await expect(client.send(new GetDeploymentCommand({ deploymentId: unreadable.deploymentId }))).rejects.toMatchObject({ name: 'DeploymentDoesNotExistException' });
+    now += 10_000;
+    expect((await client.send(new BatchGetDeploymentsCommand({ deploymentIds: [unreadable.deploymentId] }))).deploymentsInfo?.[0]?.deploymentId).toBe(unreadable.deploymentId);
   });
 
   it('lists applications and deployment groups with pagination', async () => {

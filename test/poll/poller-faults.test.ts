@@ -140,6 +140,38 @@ describe('poller under faults', () => {
     expect(world.sink.all()).toHaveLength(world.sink.byId.size);
   });
 
+  it('keeps re-reading a listed deployment that BatchGetDeployments does not return yet, past the overlap', async () => {
+    world = await startWorld();
+    const registrations = [liveRegistration('shop-all', { application: 'shop' }, { createdAt: T0 - HOUR })];
+    const poller = world.poller({ overlapMs: 5 * MINUTE });
+    await poller.pollOnce(registrations);
+    world.model.createDeployment({ deploymentId: 'd-slow', application: 'shop', group: 'prod', status: 'InProgress', readDelayMs: 12 * MINUTE });
+    for (let i = 0; i < 15; i += 1) {
+      world.clock.advance(MINUTE);
+      const report = await poller.pollOnce(registrations);
+      expect(report.ok).toBe(true);
+      if (i === 0) expect(report.scopes[0]).toMatchObject({ new: 1, fetched: 1, notifications: 0 });
+      if (i > 0 && i < 11) expect(report.scopes[0]).toMatchObject({ new: 0, inFlight: 1, notifications: 0 });
+    }
+    expect(world.sink.keys()).toEqual(['d-slow:Started:shop-all/hook']);
+    expect((await world.state.listInFlight('us-east-1|default')).map((d) => [d.deploymentId, d.application])).toEqual([['d-slow', 'shop']]);
+  });
+
+  it('times out a CodeDeploy call that hangs, and recovers on the next poll', async () => {
+    world = await startWorld();
+    const poller = world.poller({ requestTimeoutMs: 100 });
+    const registrations = [liveRegistration('shop-all', { application: 'shop' })];
+    world.model.createDeployment({ deploymentId: 'd-1', application: 'shop', group: 'prod', status: 'InProgress' });
+    world.server.faults.latencyMs = 1_000;
+    const slow = await poller.pollOnce(registrations);
+    expect(slow.ok).toBe(false);
+    expect(slow.scopes[0]?.error).toMatch(/timeout|timed out/i);
+    world.server.faults.latencyMs = 0;
+    world.clock.advance(5 * SECOND);
+    expect((await poller.pollOnce(registrations)).ok).toBe(true);
+    expect(world.sink.keys()).toEqual(['d-1:Started:shop-all/hook']);
+  });
+
   it('when enqueue fails nothing advances, and the next poll delivers', async () => {
     world = await startWorld();
     const poller = world.poller();
