@@ -304,7 +304,7 @@ export class Poller {
       });
     }
     report.durationMs = performance.now() - started;
-    this.options.observer?.onCycle?.({ scope: scope.key, region: scope.region, ...(scope.accountId ? { accountId: scope.accountId } : {}), durationMs: report.durationMs, ok: report.ok });
+    this.notify(() => this.options.observer?.onCycle?.({ scope: scope.key, region: scope.region, ...(scope.accountId ? { accountId: scope.accountId } : {}), durationMs: report.durationMs, ok: report.ok }));
     this.logger.debug(
       { scope: scope.key, ok: report.ok, listed: report.listed, new: report.new, inFlight: report.inFlight, events: report.events.length, calls: report.calls, durationMs: Math.round(report.durationMs) },
       'polled scope',
@@ -398,7 +398,7 @@ export class Poller {
     for (const event of events) {
       if (!heard.has(`${event.deploymentId}\u0000${event.type}`)) continue;
       report.events.push({ deploymentId: event.deploymentId, type: event.type });
-      this.options.observer?.onEvent?.(event.type, scope.key);
+      this.notify(() => this.options.observer?.onEvent?.(event.type, scope.key));
     }
     report.notifications = notifications.length;
     if (inFlightUpdates.length > 0 || finishedUpdates.length > 0) {
@@ -449,10 +449,14 @@ export class Poller {
     const listed = await settleLimited(targets, this.concurrency, (t) =>
       this.listAll(run.api, { applicationName: t.application, deploymentGroupName: t.group, createdAfter: new Date(t.start) }),
     );
+    // Finished deployments are read back from the earliest start that returned ids (a group listed
+    // from the full look-back that has no deployments costs no wider read).
+    let earliestStart = window.start;
     listed.forEach((result, i) => {
       const target = targets[i] as (typeof targets)[number];
       // listAll never rejects; the settled wrapper only satisfies settleLimited's shape.
       const value = result.status === 'fulfilled' ? result.value : { ids: [], error: result.reason };
+      if (value.ids.length > 0) earliestStart = Math.min(earliestStart, target.start);
       for (const id of value.ids) {
         ids.add(id);
         origin.set(id, { application: target.application, group: target.group });
@@ -474,7 +478,6 @@ export class Poller {
     const prefix = `${scope.key}${WATCH_SEPARATOR}`;
     const current = new Set(applications.map((a) => `${prefix}${a}`));
     for (const key of this.groupCache.keys()) if (key.startsWith(prefix) && !current.has(key)) this.groupCache.delete(key);
-    const earliestStart = targets.reduce((min, t) => Math.min(min, t.start), window.start);
     return { ids, origin, complete, earliestStart, watched, watchedBefore, errors };
   }
 
@@ -533,6 +536,15 @@ export class Poller {
     return api;
   }
 
+  /** Calls an observer hook; a hook that throws is logged, never allowed to break a poll. */
+  private notify(hook: () => void): void {
+    try {
+      hook();
+    } catch (error) {
+      this.logger.debug({ err: errorMessage(error) }, 'poll observer hook threw');
+    }
+  }
+
   private dropUnusedClients(keys: Set<string>): void {
     for (const [key, { api }] of this.clients) {
       if (keys.has(key)) continue;
@@ -546,13 +558,13 @@ export class Poller {
     const observer = this.options.observer;
     const track = async <T>(operation: CodeDeployOperation, call: () => Promise<T>): Promise<T> => {
       report.calls[operation] += 1;
+      let ok = false;
       try {
         const out = await call();
-        observer?.onCall?.(operation, region, true);
+        ok = true;
         return out;
-      } catch (error) {
-        observer?.onCall?.(operation, region, false);
-        throw error;
+      } finally {
+        this.notify(() => observer?.onCall?.(operation, region, ok));
       }
     };
     return {

@@ -330,6 +330,16 @@ describe('poller under faults', () => {
     expect(calls).toEqual(['ListDeployments@us-east-1:false', 'ListDeployments@us-east-1:true', 'BatchGetDeployments@us-east-1:true']);
     expect(events).toEqual(['Started', 'Succeeded']);
     expect(cycles).toEqual([{ scope: 'us-east-1|default', ok: false }, { scope: 'us-east-1|default', ok: true }]);
+
+    // A hook that throws never breaks a poll.
+    const boom = () => {
+      throw new Error('metrics exploded');
+    };
+    const sturdy = world.poller({ observer: { onCall: boom, onEvent: boom, onCycle: boom } });
+    world.model.createDeployment({ deploymentId: 'd-2', application: 'shop', group: 'prod', status: 'Failed' });
+    world.clock.advance(5 * SECOND);
+    expect((await sturdy.pollOnce(registrations)).ok).toBe(true);
+    expect(world.sink.keys()).toContain('d-2:Failed:shop-all/hook');
   });
 
   it('a store failure in one scope leaves the other scopes polling', async () => {
