@@ -147,8 +147,10 @@ async function applyLocked(desired: readonly DesiredItem[], store: RegistrationS
   if (prune) await pool(deletes, options.concurrency ?? 16, (change) => converge(context, change));
   await audit.flush();
 
-  result.applied.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  result.conflicts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  result.applied.sort(byName);
+  result.conflicts.sort(byName);
+  result.failures.sort(byName);
   return result;
 }
 
