@@ -18,7 +18,8 @@ interface ApplyFlags extends StoreFlags {
  * `apply`: converges the registrations table to the files once and prints what it did.
  * Nothing is written when any file is invalid or a guard refuses (exit 1); only items managed by
  * git are updated or deleted; writes are conditional on each item's version. Exit 0 when the table
- * converged; 1 on invalid files, refusal, store errors, or conflicts that did not settle.
+ * converged; 1 on invalid files, refusal, store errors, conflicts that did not settle, or a file
+ * whose name is held by an unmanaged item (left alone, so that registration is not live).
  */
 export const applyCommand: CommandModule = {
   register(program: Command, io: CliIO) {
@@ -61,7 +62,12 @@ export const applyCommand: CommandModule = {
           return;
         }
         io.out(renderApplyResult(result, flags.format));
-        process.exitCode = applySucceeded(result) ? 0 : 1;
+        // a file whose name is taken by an item someone else manages is not live: the table did not converge
+        const blocked = result.unmanaged.filter((item) => item.desiredFile !== undefined);
+        if (blocked.length > 0) {
+          io.err(`error: ${blocked.length} ${blocked.length === 1 ? 'registration is' : 'registrations are'} not live because an item not managed by codedeploy-notify has the same name: ${blocked.map((b) => b.name).join(', ')}\n`);
+        }
+        process.exitCode = applySucceeded(result) && blocked.length === 0 ? 0 : 1;
       } finally {
         context.close();
       }

@@ -338,6 +338,9 @@ export class ReconcileLoop {
       now: () => this.#clock.now(),
     });
     outcome.applied = result.applied;
+    for (const item of result.unmanaged.filter((u) => u.desiredFile !== undefined)) {
+      this.#logger.warn({ trigger, registration: item.name, file: item.desiredFile, managedBy: item.managedBy }, 'registration not applied: an unmanaged live item has the same name');
+    }
     if (result.status === 'refused') {
       outcome.status = 'refused';
       outcome.message = result.refusal ?? 'refused';

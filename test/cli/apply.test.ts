@@ -71,13 +71,20 @@ describe('codedeploy-notify apply', () => {
     expect(JSON.parse(noop.stdout)).toMatchObject({ status: 'complete', summary: { created: 0, updated: 0, deleted: 0, unchanged: 2 }, applied: [] });
   });
 
-  it('leaves an unmanaged item alone while pruning, and counts it', async () => {
+  it('leaves an unmanaged item alone while pruning, counts it, and fails when a file wants its name', async () => {
     const ws = await workspace('applyun', { 'a.yaml': registrationYaml('alpha') });
     const foreign = { name: 'from-console', managedBy: 'console', version: 3, spec: { application: 'manual' } };
     await ws.clients.doc.send(new PutCommand({ TableName: ws.store.table, Item: foreign }));
     const run = await ws.apply();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Apply complete: 1 created, 0 updated, 0 deleted; 0 unchanged, 1 unmanaged left alone.');
+    expect(await ws.store.get('from-console')).toEqual(foreign);
+
+    await writeFiles(ws.dir, { 'console.yaml': registrationYaml('from-console') });
+    const blocked = await ws.apply();
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain('! from-console: wanted by ');
+    expect(blocked.stderr).toBe('error: 1 registration is not live because an item not managed by codedeploy-notify has the same name: from-console\n');
     expect(await ws.store.get('from-console')).toEqual(foreign);
   });
 
