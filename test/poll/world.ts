@@ -149,7 +149,8 @@ export async function runScenario(
       world.server.faults.random = seededRandom(options.seed ?? 1);
       world.server.faults.throttleRate = options.throttleRate;
     }
-    const poller = world.poller({ strategy: options.strategy });
+    // One call at a time when throttling, so the seeded throttling hits the same calls every run.
+    const poller = world.poller({ strategy: options.strategy, ...(options.throttleRate ? { concurrency: 1 } : {}) });
     const registrations = initial();
     const reports: PollReport[] = [];
     const pollsPerStep = options.pollsPerStep ?? 2;
