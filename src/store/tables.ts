@@ -4,7 +4,6 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
-  waitUntilTableExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -111,18 +110,33 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
     if (await tableExists(client, table)) {
       result.existing.push(table);
     } else {
+      let status: string | undefined;
       try {
-        await client.send(new CreateTableCommand(definition));
+        status = (await client.send(new CreateTableCommand(definition))).TableDescription?.TableStatus;
         result.created.push(table);
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
         result.existing.push(table);
       }
-      await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: table });
+      if (status !== 'ACTIVE') await waitUntilActive(client, table);
       if (table !== names.registrations && !(await enableTtl(client, table))) result.ttlUnsupported.push(table);
     }
   }
   return result;
+}
+
+/** Polls DescribeTable until the table is ACTIVE (a few seconds on DynamoDB; at once on dynalite). */
+async function waitUntilActive(client: DynamoDBClient, table: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    const out = await client.send(new DescribeTableCommand({ TableName: table })).catch((error: unknown) => {
+      if (error instanceof ResourceNotFoundException) return undefined; // created elsewhere, not visible yet
+      throw error;
+    });
+    if (out?.Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${table} did not become ACTIVE within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
 
 async function tableExists(client: DynamoDBClient, table: string): Promise<boolean> {
