@@ -29,7 +29,7 @@ export const applyCommand: CommandModule = {
           .command('apply')
           .description('converge the registrations table to the files once, and print what changed')
           .option('--no-prune', 'do not delete managed registrations that no file wants any more')
-          .option('--max-deletes <n>', `refuse (writing nothing) to delete more than N registrations (default ${DEFAULT_MAX_DELETES})`, parseCount, DEFAULT_MAX_DELETES)
+          .option('--max-deletes <n>', 'refuse (writing nothing) to delete more than N registrations', parseCount, DEFAULT_MAX_DELETES)
           .option('--allow-empty', 'allow an empty registrations directory to delete every managed registration')
           .addOption(new Option('--format <format>', 'output format').choices(APPLY_FORMATS).default('text')),
       ),
