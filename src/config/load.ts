@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, visit, isMap, isScalar, isSeq, Scalar, type Document, type Node } from 'yaml';
 import { errorMessage } from '../core/errors.js';
+import { mapLimit } from '../util/concurrency.js';
 import { documentPosition, locate, nodePosition, offsetPosition, pointerSegments, type Position } from './positions.js';
 import type { Registration } from './registration.generated.js';
 import { ruleProblems, type RuleProblem } from './rules.js';
@@ -437,17 +438,4 @@ function ioReason(error: unknown): string {
 /** Orders issues by file, line, column. */
 export function compareIssues(a: Issue, b: Issue): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

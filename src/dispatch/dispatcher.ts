@@ -31,7 +31,7 @@ import type { LiveRegistration, RegistrationReader } from '../store/ports.js';
 import { DEFAULT_RATE_LIMITS, destinationKey, RateLimiter, type RateLimits } from './rate-limit.js';
 import { RegistrationCache } from './registrations.js';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, nextAttempt, type RetryPolicy } from './retry.js';
-import { Semaphore, sleep } from './semaphore.js';
+import { Semaphore, sleep } from '../util/concurrency.js';
 
 /**
  * Builds the channel instance for a channel config of a registration. The real one wraps

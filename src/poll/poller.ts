@@ -7,7 +7,7 @@ import type { LiveRegistration, NotificationSink, PendingNotification } from '..
 import { BATCH_GET_MAX_IDS, sdkCodeDeployFactory, type CodeDeployApi, type CodeDeployApiFactory, type CodeDeployOperation } from './codedeploy.js';
 import { StsRoleCredentials, type RoleCredentialSource } from './credentials.js';
 import { toDeploymentEvent } from './event.js';
-import { chunk, settleLimited } from './limit.js';
+import { chunk, settleLimit } from '../util/concurrency.js';
 import { matchNotifications } from './match.js';
 import { applicationsOf, groupByScope, isWatched, namedGroups, type PollScope } from './scope.js';
 import { dueTransitions, isTerminal } from './transitions.js';
@@ -333,7 +333,7 @@ export class Poller {
     const failed = new Set<string>();
     const fetchErrors: unknown[] = [];
     const chunks = chunk(toFetch, BATCH_GET_MAX_IDS);
-    const results = await settleLimited(chunks, this.concurrency, (ids) => run.api.batchGetDeployments(ids));
+    const results = await settleLimit(chunks, this.concurrency, (ids) => run.api.batchGetDeployments(ids));
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') {
         for (const info of result.value) if (info.deploymentId) infos.set(info.deploymentId, info);
@@ -427,7 +427,7 @@ export class Poller {
     const applications = applicationsOf(scope.registrations);
     const errors: unknown[] = [];
     let complete = true;
-    const groupResults = await settleLimited(applications, this.concurrency, async (application) =>
+    const groupResults = await settleLimit(applications, this.concurrency, async (application) =>
       namedGroups(scope.registrations, application) ?? this.groupsOf(run, application),
     );
     const targets: Array<{ application: string; group: string; key: string; start: number }> = [];
@@ -446,7 +446,7 @@ export class Poller {
     const ids = new Set<string>();
     const origin = new Map<string, { application: string; group: string }>();
     const watched = new Set<string>();
-    const listed = await settleLimited(targets, this.concurrency, (t) =>
+    const listed = await settleLimit(targets, this.concurrency, (t) =>
       this.listAll(run.api, { applicationName: t.application, deploymentGroupName: t.group, createdAfter: new Date(t.start) }),
     );
     // Finished deployments are read back from the earliest start that returned ids (a group listed
@@ -454,7 +454,7 @@ export class Poller {
     let earliestStart = window.start;
     listed.forEach((result, i) => {
       const target = targets[i] as (typeof targets)[number];
-      // listAll never rejects; the settled wrapper only satisfies settleLimited's shape.
+      // listAll never rejects; the settled wrapper only satisfies settleLimit's shape.
       const value = result.status === 'fulfilled' ? result.value : { ids: [], error: result.reason };
       if (value.ids.length > 0) earliestStart = Math.min(earliestStart, target.start);
       for (const id of value.ids) {

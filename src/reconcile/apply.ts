@@ -7,6 +7,7 @@ import type { AuditActor, AuditEntry, AuditTrail } from '../store/audit.js';
 import { MANAGED_BY_GIT } from '../store/ports.js';
 import type { RegistrationStore } from '../store/registrations.js';
 import type { ApplyLock, LockHandle } from './lock.js';
+import { mapLimit, sleep } from '../util/concurrency.js';
 
 /** Default of `--max-deletes` (SPEC). */
 export const DEFAULT_MAX_DELETES = 10;
@@ -143,8 +144,8 @@ async function applyLocked(desired: readonly DesiredItem[], store: RegistrationS
   const audit = new AuditBuffer(options, result);
   const context: WriteContext = { store, options, result, audit, now, lock, maxRetries: options.maxConflictRetries ?? 5, stopped: false };
   // creates and updates before deletes: a renamed registration overlaps rather than leaving a gap
-  await pool(writes, options.concurrency ?? 16, (change) => converge(context, change));
-  if (prune) await pool(deletes, options.concurrency ?? 16, (change) => converge(context, change));
+  await mapLimit(writes, options.concurrency ?? 16, (change) => converge(context, change));
+  if (prune) await mapLimit(deletes, options.concurrency ?? 16, (change) => converge(context, change));
   await audit.flush();
 
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -287,20 +288,4 @@ class AuditBuffer {
       }
     });
   }
-}
-
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

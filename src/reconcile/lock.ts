@@ -4,6 +4,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import { NotifyError, StoreError, errorMessage } from '../core/errors.js';
 import { MissingTableError } from '../store/registrations.js';
 import { TTL_ATTRIBUTE } from '../store/tables.js';
+import { sleep } from '../util/concurrency.js';
 
 /** Key of the apply lock in the state table. */
 export const APPLY_LOCK_KEY = { pk: 'apply-lock', sk: 'registrations' } as const;
@@ -169,8 +170,4 @@ export class LocalApplyLock implements ApplyLock {
 function storeError(error: unknown, table: string): Error {
   if (error instanceof ResourceNotFoundException) return new MissingTableError(table, { cause: error });
   return new StoreError(`could not take the apply lock in DynamoDB table ${table}: ${errorMessage(error)}`, { cause: error });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

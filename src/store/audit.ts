@@ -6,6 +6,7 @@ import { StoreError, errorMessage } from '../core/errors.js';
 import type { ChangeAction, FieldChange } from '../plan/types.js';
 import { TTL_ATTRIBUTE } from './tables.js';
 import { MissingTableError } from './registrations.js';
+import { sleep } from '../util/concurrency.js';
 
 /** Partition of the state table that holds the audit trail. */
 export const AUDIT_PK = 'audit';
@@ -134,10 +135,6 @@ export class MemoryAuditTrail implements AuditTrail {
 /** This machine's name, as recorded in audit entries. */
 export function auditHost(): string {
   return hostname();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toEntry(raw: Record<string, unknown>): AuditEntry {

@@ -53,6 +53,7 @@ import { StoreError, errorMessage } from '../core/errors.js';
 import type { DeploymentEvent, RegistrationRef } from '../core/events.js';
 import type { NotificationSink, PendingNotification } from './ports.js';
 import { LEDGER_FEED_INDEX, LEDGER_QUEUE_INDEX, TTL_ATTRIBUTE } from './tables.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /** Where a notification stands. `sent` and `failed` are terminal. */
 export type LedgerState = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed';
@@ -209,7 +210,7 @@ export class DynamoLedger implements NotificationLedger {
     const now = this.clock();
     const result: EnqueueResult = { created: 0, existing: 0 };
     const errors: unknown[] = [];
-    await forEachLimit(items, this.enqueueConcurrency, async (item) => {
+    await mapLimit(items, this.enqueueConcurrency, async (item) => {
       try {
         await this.doc.send(
           new PutCommand({
@@ -523,16 +524,4 @@ function toEntry(item: Record<string, unknown>): LedgerEntry {
     if (value !== undefined) (entry as unknown as Record<string, unknown>)[key] = value;
   }
   return entry;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; resolves when all have settled. */
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -11,6 +11,7 @@ import {
 import { StoreError, errorMessage } from '../core/errors.js';
 import type { EventType } from '../core/events.js';
 import { TTL_ATTRIBUTE } from './tables.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /**
  * Where the poller of one scope (region + credentials) stands, as `status` shows it. Times are
@@ -172,7 +173,7 @@ export class DynamoPollStateStore implements PollStateStore {
   }
 
   async saveDeployments(scope: string, changes: { inFlight: readonly TrackedDeployment[]; finished: readonly FinishedDeployment[] }): Promise<void> {
-    await forEachLimited(changes.inFlight, 8, (d) =>
+    await mapLimit(changes.inFlight, 8, (d) =>
       this.run('save an in-flight deployment', scope, () => {
         const names: Record<string, string> = { '#fs': 'firstSeenAt', '#exp': TTL_ATTRIBUTE };
         const values: Record<string, unknown> = { ':fs': d.firstSeenAt, ':exp': Math.ceil(d.expiresAt / 1000) };
@@ -444,16 +445,4 @@ function toCursor(item: Record<string, unknown>): ScopeCursor {
     ...str('lastErrorAt'),
     consecutiveFailures: Number(item.consecutiveFailures ?? 0),
   };
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, action: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await action(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RegistrationCache, RegistrationsUnavailableError } from '../../src/dispatch/registrations.js';
-import { Semaphore, sleep } from '../../src/dispatch/semaphore.js';
+import { Semaphore, sleep } from '../../src/util/concurrency.js';
 import { makeRegistration, MemoryRegistrations, TestClock } from './fixtures.js';
 
 const reg = (name: string) => makeRegistration(name, [{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:1/x' }]);

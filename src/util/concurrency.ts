@@ -1,7 +1,41 @@
 /**
- * Small concurrency helpers for the dispatcher: a FIFO semaphore whose waits can be cancelled, and
- * a sleep that ends early on abort.
+ * Concurrency primitives shared by the whole program: bounded parallel maps, a FIFO semaphore
+ * whose waits can be cancelled, and a sleep that ends early on abort.
  */
+
+/**
+ * Runs `fn` for every item with at most `limit` in flight; resolves the results in input order.
+ * Rejects with the first error (like Promise.all); items already started still run to the end.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/** Like `mapLimit`, but never rejects: each outcome is settled, in input order. */
+export function settleLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  return mapLimit(items, limit, (item) =>
+    fn(item).then(
+      (value): PromiseSettledResult<R> => ({ status: 'fulfilled', value }),
+      (reason: unknown): PromiseSettledResult<R> => ({ status: 'rejected', reason }),
+    ),
+  );
+}
+
+/** Splits `items` into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 /** A counting semaphore; waiters are served in arrival order. */
 export class Semaphore {
