@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { ConditionalCheckFailedException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotifyError, StoreError, errorMessage } from '../core/errors.js';
 import { MissingTableError } from '../store/registrations.js';
-import { TTL_ATTRIBUTE } from '../store/tables.js';
+import { DynamoLease } from '../store/lease.js';
 import { sleep } from '../util/concurrency.js';
 
-/** Key of the apply lock in the state table. */
-export const APPLY_LOCK_KEY = { pk: 'apply-lock', sk: 'registrations' } as const;
+/** Name of the apply lock's lease in the state table (`pk: "lease"`, `sk: "apply"`). */
+export const APPLY_LEASE = 'apply';
 
 /** Another process holds the apply lock and did not release it in time. */
 export class LockBusyError extends NotifyError {
@@ -43,16 +43,16 @@ export interface DynamoApplyLockOptions {
   now?: () => number;
 }
 
-/** The apply lock as one item of the state table, taken and renewed with conditional writes. */
+/** The apply lock as a lease in the state table (DynamoLease), renewed while held. */
 export class DynamoApplyLock implements ApplyLock {
-  readonly #doc: DynamoDBDocumentClient;
+  readonly #lease: DynamoLease;
   readonly #table: string;
   readonly #leaseMs: number;
   readonly #pollMs: number;
   readonly #now: () => number;
 
   constructor(doc: DynamoDBDocumentClient, stateTable: string, options: DynamoApplyLockOptions = {}) {
-    this.#doc = doc;
+    this.#lease = new DynamoLease(doc, stateTable, APPLY_LEASE);
     this.#table = stateTable;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#pollMs = options.pollMs ?? 250;
@@ -60,53 +60,26 @@ export class DynamoApplyLock implements ApplyLock {
   }
 
   async acquire(owner: string, waitMs: number): Promise<LockHandle> {
-    const token = randomBytes(8).toString('hex');
+    // A token per acquisition: two applies from one host and process are still two holders.
+    const holder = `${owner}#${randomBytes(8).toString('hex')}`;
     const deadline = this.#now() + waitMs;
     for (;;) {
-      const now = this.#now();
-      try {
-        await this.#doc.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: { ...APPLY_LOCK_KEY, owner, token, since: new Date(now).toISOString(), leaseUntil: now + this.#leaseMs, [TTL_ATTRIBUTE]: Math.ceil((now + this.#leaseMs) / 1000) + 3600 },
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
-            ExpressionAttributeValues: { ':now': now },
-          }),
-        );
-        return this.#held(token);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw storeError(error, this.#table);
-      }
+      if (await this.#store(() => this.#lease.acquire(holder, this.#now(), this.#leaseMs))) return this.#held(holder);
       if (this.#now() >= deadline) {
-        const holder = await this.#holder();
-        throw new LockBusyError(
-          `another apply is converging the registrations table${holder ? ` (${holder.owner}, since ${holder.since})` : ''}; waited ${Math.round(waitMs / 1000)}s — try again when it has finished`,
-        );
+        const current = await this.#lease.read().catch(() => undefined);
+        const who = current ? ` (${current.owner.replace(/#[0-9a-f]+$/, '')}, since ${new Date(current.acquiredAt).toISOString()})` : '';
+        throw new LockBusyError(`another apply is converging the registrations table${who}; waited ${Math.round(waitMs / 1000)}s — try again when it has finished`);
       }
       await sleep(this.#pollMs * (0.5 + Math.random()));
     }
   }
 
-  #held(token: string): LockHandle {
+  #held(holder: string): LockHandle {
     let lost = false;
     let released = false;
     const renew = async () => {
-      const now = this.#now();
-      try {
-        await this.#doc.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: APPLY_LOCK_KEY,
-            UpdateExpression: 'SET leaseUntil = :until, #ttl = :ttl',
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token', '#ttl': TTL_ATTRIBUTE },
-            ExpressionAttributeValues: { ':until': now + this.#leaseMs, ':ttl': Math.ceil((now + this.#leaseMs) / 1000) + 3600, ':token': token },
-          }),
-        );
-      } catch (error) {
-        // a lost condition means someone took the expired lease; a failed call may mean the same soon
-        if (error instanceof ConditionalCheckFailedException) lost = true;
-      }
+      // A refused renewal means someone took the expired lease; a failed call is retried next time.
+      if (!(await this.#lease.renew(holder, this.#now(), this.#leaseMs).catch(() => true))) lost = true;
     };
     const timer = setInterval(() => void renew(), Math.max(10, Math.floor(this.#leaseMs / 3)));
     timer.unref();
@@ -118,30 +91,18 @@ export class DynamoApplyLock implements ApplyLock {
         if (released) return;
         released = true;
         clearInterval(timer);
-        try {
-          await this.#doc.send(
-            new DeleteCommand({
-              TableName: this.#table,
-              Key: APPLY_LOCK_KEY,
-              ConditionExpression: '#token = :token',
-              ExpressionAttributeNames: { '#token': 'token' },
-              ExpressionAttributeValues: { ':token': token },
-            }),
-          );
-        } catch {
-          // already taken over or unreachable: the lease expires on its own
-        }
+        // already taken over or unreachable: the lease expires on its own
+        await this.#lease.release(holder).catch(() => undefined);
       },
     };
   }
 
-  async #holder(): Promise<{ owner: string; since: string } | undefined> {
+  async #store<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      const result = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: APPLY_LOCK_KEY, ConsistentRead: true }));
-      if (!result.Item) return undefined;
-      return { owner: String(result.Item.owner), since: String(result.Item.since) };
-    } catch {
-      return undefined;
+      return await operation();
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) throw new MissingTableError(this.#table, { cause: error });
+      throw new StoreError(`could not take the apply lock in DynamoDB table ${this.#table}: ${errorMessage(error)}`, { cause: error });
     }
   }
 }
@@ -165,9 +126,4 @@ export class LocalApplyLock implements ApplyLock {
     }
     return { lost: false, release: async () => release() };
   }
-}
-
-function storeError(error: unknown, table: string): Error {
-  if (error instanceof ResourceNotFoundException) return new MissingTableError(table, { cause: error });
-  return new StoreError(`could not take the apply lock in DynamoDB table ${table}: ${errorMessage(error)}`, { cause: error });
 }
