@@ -1,9 +1,8 @@
-import { SendEmailCommand, type SendEmailCommandInput, type SendEmailCommandOutput } from '@aws-sdk/client-ses';
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
 import type { Notification } from '../core/events.js';
 import { CONSOLE_LINK_LABEL, EVENT_COLORS, TEST_NOTE, composeMessage, formatPlainText, formatPreview, messageFacts } from '../templates/messages.js';
-import { classifyAwsError } from './aws-clients.js';
 import type { ChannelConfigOf, ChannelFactory } from './channel.js';
-import { abortedBeforeSend, assertValidTemplate, invalidChannel, sendSignal } from './support.js';
+import { assertValidTemplate, invalidChannel, sendWithAws } from './support.js';
 
 /**
  * Email through Amazon SES v1 SendEmail, in the daemon's default region: a subject a human wants
@@ -124,21 +123,12 @@ export const createEmailChannel: ChannelFactory<'email'> = (config, context) => 
   if (recipients > MAX_RECIPIENTS) throw invalidChannel(config, `to and cc have ${recipients} addresses together; SES accepts at most ${MAX_RECIPIENTS}: use a mailing list`);
   const region = context.defaultRegion;
   return {
-    async send(notification, signal) {
-      if (signal.aborted) return abortedBeforeSend('SES');
-      let output: SendEmailCommandOutput;
-      try {
-        output = await context.aws.ses(region).send(new SendEmailCommand(renderEmail(config, notification)), { abortSignal: sendSignal(signal, context) });
-      } catch (error) {
-        const result = classifyAwsError(error, (name, message) => {
-          const hint = sesHint(name, config, region);
-          return `SES ${name} sending from ${config.from}: ${message}${hint ? ` (${hint})` : ''}`;
-        });
-        context.logger.debug({ channel: config.name, type: 'email', deliveryId: notification.deliveryId, outcome: result.outcome }, 'email send finished');
-        return result;
-      }
-      context.logger.debug({ channel: config.name, type: 'email', deliveryId: notification.deliveryId, outcome: 'sent' }, 'email send finished');
-      return output.MessageId ? { outcome: 'sent', messageId: output.MessageId } : { outcome: 'sent' };
+    send(notification, signal) {
+      const input = renderEmail(config, notification);
+      return sendWithAws(context, config, notification, signal, 'SES', (abortSignal) => context.aws.ses(region).send(new SendEmailCommand(input), { abortSignal }), (name, message) => {
+        const hint = sesHint(name, config, region);
+        return `SES ${name} sending from ${config.from}: ${message}${hint ? ` (${hint})` : ''}`;
+      });
     },
   };
 };

@@ -1,8 +1,8 @@
 import type { Notification } from '../core/events.js';
 import { CONSOLE_LINK_LABEL, EVENT_COLORS, composeMessage, formatPreview, messageFacts, truncate } from '../templates/messages.js';
 import type { ChannelConfigOf, ChannelFactory, HttpResponse } from './channel.js';
-import { postJson, type HttpProviderHooks } from './http.js';
-import { abortedBeforeSend, assertValidTemplate, isHttpUrl, resolveSecret } from './support.js';
+import type { HttpProviderHooks } from './http.js';
+import { assertValidTemplate, postChatMessage } from './support.js';
 
 /**
  * Slack incoming webhooks: a Block Kit message. A header with the status emoji and title, the
@@ -107,17 +107,13 @@ export const createSlackChannel: ChannelFactory<'slack'> = (config, context) => 
   assertValidTemplate(config);
   const variable = config.webhookUrl.fromEnv;
   return {
-    async send(notification, signal) {
-      if (signal.aborted) return abortedBeforeSend('Slack');
-      const url = resolveSecret(context, config.webhookUrl, `the Slack webhook URL of channel "${config.name}"`);
-      if (!url.ok) return url.result;
-      if (!isHttpUrl(url.value)) {
-        return { outcome: 'failed', reason: `${variable} does not hold an http(s) URL: set it to the Slack incoming webhook URL (https://hooks.slack.com/services/…)` };
-      }
-      const body = JSON.stringify(renderSlack(config, notification));
-      const result = await postJson(context.http, { url: url.value, body, signal, timeoutMs: context.sendTimeoutMs }, slackHooks(variable), [url.value]);
-      context.logger.debug({ channel: config.name, type: 'slack', deliveryId: notification.deliveryId, outcome: result.outcome }, 'slack send finished');
-      return result;
+    send(notification, signal) {
+      return postChatMessage(context, config, notification, signal, {
+        provider: 'Slack',
+        urlHint: 'the Slack incoming webhook URL (https://hooks.slack.com/services/…)',
+        body: renderSlack(config, notification),
+        hooks: slackHooks(variable),
+      });
     },
   };
 };

@@ -1,9 +1,9 @@
-import { PublishCommand, type PublishCommandInput, type PublishCommandOutput } from '@aws-sdk/client-sns';
+import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import type { Notification } from '../core/events.js';
 import { CONSOLE_LINK_LABEL, composeMessage, formatPlainText, formatPreview, messageFacts, truncate } from '../templates/messages.js';
-import { classifyAwsError, regionFromTopicArn } from './aws-clients.js';
+import { regionFromTopicArn } from './aws-clients.js';
 import type { ChannelConfigOf, ChannelFactory } from './channel.js';
-import { abortedBeforeSend, assertValidTemplate, invalidChannel, sendSignal } from './support.js';
+import { assertValidTemplate, invalidChannel, sendWithAws } from './support.js';
 import { webhookBody } from './webhook.js';
 
 /**
@@ -100,22 +100,12 @@ export const createSnsChannel: ChannelFactory<'sns'> = (config, context) => {
   const region = regionFromTopicArn(config.topicArn);
   if (!region) throw invalidChannel(config, `topicArn ${config.topicArn} has no region: write arn:aws:sns:<region>:<account>:<topic>`);
   return {
-    async send(notification, signal) {
-      if (signal.aborted) return abortedBeforeSend('SNS');
+    send(notification, signal) {
       const input = renderSns(config, notification);
-      let result: PublishCommandOutput;
-      try {
-        result = await context.aws.sns(region).send(new PublishCommand(input), { abortSignal: sendSignal(signal, context) });
-      } catch (error) {
-        const outcome = classifyAwsError(error, (name, message) => {
-          const hint = SNS_HINTS[name];
-          return `SNS ${name} publishing to ${config.topicArn}: ${message}${hint ? ` (${hint})` : ''}`;
-        });
-        context.logger.debug({ channel: config.name, type: 'sns', deliveryId: notification.deliveryId, outcome: outcome.outcome }, 'sns send finished');
-        return outcome;
-      }
-      context.logger.debug({ channel: config.name, type: 'sns', deliveryId: notification.deliveryId, outcome: 'sent' }, 'sns send finished');
-      return result.MessageId ? { outcome: 'sent', messageId: result.MessageId } : { outcome: 'sent' };
+      return sendWithAws(context, config, notification, signal, 'SNS', (abortSignal) => context.aws.sns(region).send(new PublishCommand(input), { abortSignal }), (name, message) => {
+        const hint = SNS_HINTS[name];
+        return `SNS ${name} publishing to ${config.topicArn}: ${message}${hint ? ` (${hint})` : ''}`;
+      });
     },
   };
 };

@@ -1,7 +1,10 @@
 import type { MessageTemplate, SecretRef } from '../config/registration.generated.js';
 import { MissingSecretError, NotifyError, errorMessage } from '../core/errors.js';
 import { checkMessageTemplate } from '../templates/messages.js';
+import type { Notification } from '../core/events.js';
+import { classifyAwsError } from './aws-clients.js';
 import type { ChannelContext, DeliveryResult } from './channel.js';
+import { postJson, type HttpProviderHooks } from './http.js';
 
 /** Small helpers every channel shares: construction checks, secret resolution, abort handling. */
 
@@ -62,4 +65,62 @@ export function abortedBeforeSend(provider: string): DeliveryResult {
 /** The caller's signal combined with the per-send timeout of the context. */
 export function sendSignal(signal: AbortSignal, context: ChannelContext): AbortSignal {
   return AbortSignal.any([signal, AbortSignal.timeout(context.sendTimeoutMs)]);
+}
+
+/** A chat channel's config as far as `postChatMessage` needs it. */
+interface ChatChannel extends NamedChannel {
+  webhookUrl: SecretRef;
+}
+
+/**
+ * The whole send of a chat webhook channel (Slack, Teams): resolve the URL from its secret, check
+ * it is an http(s) URL, POST the JSON body, classify the answer with the provider's hooks, log the
+ * outcome. Never throws; reasons never contain the URL's secret parts.
+ */
+export async function postChatMessage(
+  context: ChannelContext,
+  config: ChatChannel,
+  notification: Notification,
+  signal: AbortSignal,
+  message: { provider: string; urlHint: string; body: unknown; hooks: HttpProviderHooks },
+): Promise<DeliveryResult> {
+  if (signal.aborted) return abortedBeforeSend(message.provider);
+  const url = resolveSecret(context, config.webhookUrl, `the ${message.provider} webhook URL of channel "${config.name}"`);
+  if (!url.ok) return url.result;
+  if (!isHttpUrl(url.value)) {
+    return { outcome: 'failed', reason: `${config.webhookUrl.fromEnv} does not hold an http(s) URL: set it to ${message.urlHint}` };
+  }
+  const body = JSON.stringify(message.body);
+  const result = await postJson(context.http, { url: url.value, body, signal, timeoutMs: context.sendTimeoutMs }, message.hooks, [url.value]);
+  logSend(context, config, notification, result);
+  return result;
+}
+
+/**
+ * The whole send of an AWS channel (SNS, SES): make the call with the per-send timeout, return the
+ * provider's message id, or classify the error (`describe` words the reason). Never throws.
+ */
+export async function sendWithAws(
+  context: ChannelContext,
+  config: NamedChannel,
+  notification: Notification,
+  signal: AbortSignal,
+  provider: string,
+  call: (abortSignal: AbortSignal) => Promise<{ MessageId?: string }>,
+  describe: (name: string, message: string) => string,
+): Promise<DeliveryResult> {
+  if (signal.aborted) return abortedBeforeSend(provider);
+  let result: DeliveryResult;
+  try {
+    const output = await call(sendSignal(signal, context));
+    result = output.MessageId ? { outcome: 'sent', messageId: output.MessageId } : { outcome: 'sent' };
+  } catch (error) {
+    result = classifyAwsError(error, describe);
+  }
+  logSend(context, config, notification, result);
+  return result;
+}
+
+function logSend(context: ChannelContext, config: NamedChannel, notification: Notification, result: DeliveryResult): void {
+  context.logger.debug({ channel: config.name, type: config.type, deliveryId: notification.deliveryId, outcome: result.outcome }, 'channel send finished');
 }

@@ -1,8 +1,8 @@
 import type { EventType, Notification } from '../core/events.js';
 import { CONSOLE_LINK_LABEL, composeMessage, formatPreview, messageFacts, truncate } from '../templates/messages.js';
 import type { ChannelConfigOf, ChannelFactory, HttpResponse } from './channel.js';
-import { postJson, type HttpProviderHooks } from './http.js';
-import { abortedBeforeSend, assertValidTemplate, isHttpUrl, resolveSecret } from './support.js';
+import type { HttpProviderHooks } from './http.js';
+import { assertValidTemplate, postChatMessage } from './support.js';
 
 /**
  * Microsoft Teams through a Workflows ("Post to a channel when a webhook request is received")
@@ -83,17 +83,13 @@ export const createTeamsChannel: ChannelFactory<'teams'> = (config, context) => 
   assertValidTemplate(config);
   const variable = config.webhookUrl.fromEnv;
   return {
-    async send(notification, signal) {
-      if (signal.aborted) return abortedBeforeSend('Teams');
-      const url = resolveSecret(context, config.webhookUrl, `the Teams webhook URL of channel "${config.name}"`);
-      if (!url.ok) return url.result;
-      if (!isHttpUrl(url.value)) {
-        return { outcome: 'failed', reason: `${variable} does not hold an http(s) URL: set it to the Teams Workflows webhook URL` };
-      }
-      const body = JSON.stringify(renderTeams(config, notification));
-      const result = await postJson(context.http, { url: url.value, body, signal, timeoutMs: context.sendTimeoutMs }, teamsHooks(variable), [url.value]);
-      context.logger.debug({ channel: config.name, type: 'teams', deliveryId: notification.deliveryId, outcome: result.outcome }, 'teams send finished');
-      return result;
+    send(notification, signal) {
+      return postChatMessage(context, config, notification, signal, {
+        provider: 'Teams',
+        urlHint: 'the Teams Workflows webhook URL',
+        body: renderTeams(config, notification),
+        hooks: teamsHooks(variable),
+      });
     },
   };
 };
