@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { CORPUS } from '../config/corpus.js';
 import { loadRegistrations } from '../../src/config/load.js';
 
@@ -91,15 +91,15 @@ describe('codedeploy-notify validate (built CLI)', () => {
     expect(unset.stdout).toContain(
       'ok/good.yaml:10:19: error: /spec/channels/0/webhookUrl: environment variable GOOD_SLACK_URL is not set (referenced as { fromEnv: GOOD_SLACK_URL }; checked because of --check-env)',
     );
-    const set = await runCli(['validate', '--dir', 'ok', '--check-env'], { cwd: work, env: cliEnv({ GOOD_SLACK_URL: 'https://hooks.slack.com/services/T/B/x' }) });
+    const set = await runCli(['validate', '--dir', 'ok', '--check-env'], { cwd: work, env: { GOOD_SLACK_URL: 'https://hooks.slack.com/services/T/B/x' } });
     expect(set.code).toBe(0);
     expect(set.stdout).not.toContain('hooks.slack.com');
   });
 
   it('reads --dir from CODEDEPLOY_NOTIFY_DIR, and the flag wins over it', async () => {
-    const fromEnv = await runCli(['validate'], { cwd: work, env: cliEnv({ CODEDEPLOY_NOTIFY_DIR: 'bad' }) });
+    const fromEnv = await runCli(['validate'], { cwd: work, env: { CODEDEPLOY_NOTIFY_DIR: 'bad' } });
     expect(fromEnv.code).toBe(1);
-    const flagWins = await runCli(['validate', '--dir', 'ok'], { cwd: work, env: cliEnv({ CODEDEPLOY_NOTIFY_DIR: 'bad' }) });
+    const flagWins = await runCli(['validate', '--dir', 'ok'], { cwd: work, env: { CODEDEPLOY_NOTIFY_DIR: 'bad' } });
     expect(flagWins.code).toBe(0);
   });
 

@@ -1,7 +1,6 @@
-// Helpers shared by the reconcile and CLI tests: registration files in temp dirs, the built CLI
-// as a child process, and small git repositories.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Helpers shared by the reconcile and CLI tests: registration files in temp dirs and small git
+// repositories (the built CLI runner lives in test/helpers/cli.ts and is re-exported here).
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,46 +8,7 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** The built CLI; CLI tests need `npm run build` first. */
-export const CLI = path.resolve(import.meta.dirname, '../../dist/cli.js');
-
-/** Throws a clear error when dist/ has not been built. */
-export function requireBuiltCli(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before the CLI tests`);
-}
-
-/** What a CLI run printed and returned. */
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `node dist/cli.js ...args` with a clean environment: fake AWS credentials, region, no
- * instance metadata, plus `env` (e.g. AWS_ENDPOINT_URL_DYNAMODB of a test dynalite).
- */
-export function runCli(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; noAws?: boolean } = {}): Promise<CliRun> {
-  const base: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    LOG_LEVEL: 'warn',
-  };
-  if (!options.noAws) Object.assign(base, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' });
-  const env = { ...base, ...options.env };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? process.cwd(), env: env as NodeJS.ProcessEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+export { CLI, requireBuiltCli, runCli, type CliRun } from '../helpers/cli.js';
 
 /** A fresh temporary directory; remove it with `removeTemp`. */
 export function makeTemp(label: string): Promise<string> {
