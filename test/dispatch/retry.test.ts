@@ -34,8 +34,8 @@ describe('nextAttempt', () => {
     ['absurd Retry-After is limited to an hour', { attempt: 1, result: retry('HTTP 429', 86_400_000), now: NOW, random: fixed(0.5) }, { action: 'retry', at: NOW + 3_600_000, delayMs: 3_600_000 }],
     ['non-finite Retry-After is ignored', { attempt: 1, result: retry('HTTP 429', Number.NaN), now: NOW, random: fixed(0.5) }, { action: 'retry', at: NOW + 500, delayMs: 500 }],
     ['permanent failure fails at once', { attempt: 1, result: { outcome: 'failed', reason: 'HTTP 404 channel_not_found' }, now: NOW, random: fixed(0.5) }, { action: 'fail', reason: 'HTTP 404 channel_not_found' }],
-    ['the last attempt gives up with the last error', { attempt: 12, result: retry('HTTP 503 Service Unavailable'), now: NOW, random: fixed(0.5) }, { action: 'fail', reason: 'gave up after 12 attempts: HTTP 503 Service Unavailable' }],
-    ['eleventh attempt still retries', { attempt: 11, result: retry(), now: NOW, random: fixed(0.1) }, { action: 'retry', at: NOW + 30_000, delayMs: 30_000 }],
+    ['the last attempt gives up with the last error', { attempt: 60, result: retry('HTTP 503 Service Unavailable'), now: NOW, random: fixed(0.5) }, { action: 'fail', reason: 'gave up after 60 attempts: HTTP 503 Service Unavailable' }],
+    ['the attempt before the last still retries', { attempt: 59, result: retry(), now: NOW, random: fixed(0.1) }, { action: 'retry', at: NOW + 30_000, delayMs: 30_000 }],
   ])('%s', (_name, input, expected) => {
     expect(nextAttempt(input)).toEqual(expected);
   });
