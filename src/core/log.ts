@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
@@ -11,23 +12,29 @@ export const REDACT_PATHS = [
 /** Options for the process logger. */
 export interface LoggerOptions {
   level?: string;
-  /** Human-readable lines (pino-pretty) instead of JSON; default: when stdout is a terminal. */
+  /** Human-readable lines instead of JSON; default: when the output is a terminal. */
   pretty?: boolean;
+  /** Where lines go (default stdout). */
   destination?: DestinationStream;
+  /** File descriptor for the default destination: 1 (stdout, default) or 2 (stderr). */
+  fd?: 1 | 2;
 }
 
 /**
- * The process logger: pino JSON by default, readable output when stdout is a terminal; secrets
- * redacted by path. Messages are static strings with data in fields.
+ * The process logger: pino JSON lines by default, readable output when writing to a terminal;
+ * secrets redacted by path. Writes synchronously, so nothing logged before exit is lost. Messages
+ * are static strings with data in fields.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const redact = { paths: REDACT_PATHS, censor: '[redacted]' };
   if (options.destination) return pino({ level, redact }, options.destination);
-  if (options.pretty ?? Boolean(process.stdout.isTTY)) {
-    return pino({ level, redact, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } });
+  const fd = options.fd ?? 1;
+  const tty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
+  if (options.pretty ?? Boolean(tty)) {
+    return pino({ level, redact }, PinoPretty({ colorize: Boolean(tty), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: fd, sync: true }));
   }
-  return pino({ level, redact });
+  return pino({ level, redact }, pino.destination({ dest: fd, sync: true }));
 }
 
 /** A logger that drops everything (tests and library use). */

@@ -273,7 +273,10 @@ export class Dispatcher {
     await this.loop;
     let aborted = 0;
     const settled = Promise.allSettled([...this.active.values()]);
-    const finished = await Promise.race([settled.then(() => true), sleep(deadlineMs).then(() => false)]);
+    // The deadline's timer is cancelled once everything settled, so it cannot hold the process open.
+    const deadline = new AbortController();
+    const finished = await Promise.race([settled.then(() => true), sleep(deadlineMs, deadline.signal).then(() => false)]);
+    deadline.abort();
     if (!finished) {
       aborted = this.active.size;
       this.hard.abort();

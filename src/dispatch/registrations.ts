@@ -1,5 +1,5 @@
 /**
- * The dispatcher's view of live registrations: the list from a `RegistrationReader`, cached and
+ * The daemon's view of live registrations (the dispatcher's lookups and the poller's list): the list from a `RegistrationReader`, cached and
  * refreshed periodically and on a miss (a registration created a moment ago), so a send resolves
  * its registration and channel as they are now, not as they were when the event was enqueued.
  */
@@ -59,6 +59,18 @@ export class RegistrationCache {
       throw new RegistrationsUnavailableError(`could not read the registrations to find "${name}": ${errorMessage(this.lastError)}`, { cause: this.lastError });
     }
     return found;
+  }
+
+  /**
+   * Every live registration, reloaded when the list is older than the refresh interval. Rejects
+   * only when nothing was ever loaded; after a failed reload the last good list is served.
+   */
+  async all(): Promise<LiveRegistration[]> {
+    if (this.age() >= this.refreshMs) await this.load();
+    if (this.loadedAt === Number.NEGATIVE_INFINITY && this.lastLoadFailed) {
+      throw new RegistrationsUnavailableError(`could not read the registrations: ${errorMessage(this.lastError)}`, { cause: this.lastError });
+    }
+    return [...this.byName.values()];
   }
 
   /** Forgets the cached list; the next lookup loads it again. */

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 /**
  * An in-memory model of the part of AWS CodeDeploy that codedeploy-notify reads: applications,
  * deployment groups and deployments moving through their statuses. It backs the fake CodeDeploy
@@ -88,6 +89,12 @@ export interface SimListFilter {
   statuses?: readonly string[];
 }
 
+/** A deployment id shaped like CodeDeploy's: `d-` and nine random upper-case letters or digits. */
+export function randomDeploymentId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return `d-${Array.from({ length: 9 }, () => alphabet[randomInt(alphabet.length)]).join('')}`;
+}
+
 /** An error the model raises; the server turns it into an awsJson error of type `type`. */
 export class SimApiError extends Error {
   readonly type: string;
@@ -120,11 +127,17 @@ export class CodeDeployModel {
   private readonly clock: () => number;
   private readonly apps = new Map<string, { computePlatform: SimDeployment['computePlatform']; groups: Set<string> }>();
   private readonly deployments = new Map<string, SimDeployment>();
+  private readonly newId: (sequence: number) => string;
   private sequence = 0;
 
-  /** `clock` returns epoch milliseconds; default `Date.now`. */
-  constructor(options: { clock?: () => number } = {}) {
+  /**
+   * `clock` returns epoch milliseconds (default `Date.now`); `newId` names deployments created
+   * without an id (default sequential `d-SIM000001`, which tests rely on; local mode passes
+   * `randomDeploymentId` so a restarted simulator never reuses an id its ledger remembers).
+   */
+  constructor(options: { clock?: () => number; newId?: (sequence: number) => string } = {}) {
     this.clock = options.clock ?? Date.now;
+    this.newId = options.newId ?? ((n) => `d-SIM${String(n).padStart(6, '0')}`);
   }
 
   /** The model's current time (epoch milliseconds). */
@@ -162,7 +175,7 @@ export class CodeDeployModel {
     const now = this.clock();
     const createTime = input.createTime ?? now;
     this.sequence += 1;
-    const deploymentId = input.deploymentId ?? `d-SIM${String(this.sequence).padStart(6, '0')}`;
+    const deploymentId = input.deploymentId ?? this.newId(this.sequence);
     if (this.deployments.has(deploymentId)) throw new SimApiError('InvalidInputException', `deployment ${deploymentId} already exists`);
     const instances = input.instances ?? 2;
     const deployment: SimDeployment = {

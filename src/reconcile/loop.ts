@@ -64,8 +64,8 @@ export interface ReconcileOutcome {
 export interface ReconcileObserver {
   /** After every reconcile. */
   reconciled?(outcome: ReconcileOutcome): void;
-  /** What the files held at the last load. */
-  registrations?(counts: { valid: number; files: number; errors: number; warnings: number }): void;
+  /** What the files held at the last load: `documents` counts registrations valid or not. */
+  registrations?(counts: { valid: number; documents: number; files: number; errors: number; warnings: number }): void;
   /** Writes made by one reconcile (not called when there were none). */
   changesApplied?(changes: AppliedChange[], trigger: ReconcileTrigger): void;
   /** Writes that corrected drift (not called when there were none). */
@@ -314,7 +314,7 @@ export class ReconcileLoop {
     this.#issues = desired.load.issues;
     outcome.issues = desired.load.issues;
     this.#notify(() =>
-      this.#options.observer?.registrations?.({ valid: desired.items.length, files: desired.load.files.length, errors, warnings: desired.load.issues.length - errors }),
+      this.#options.observer?.registrations?.({ valid: desired.items.length, documents: desired.load.documents, files: desired.load.files.length, errors, warnings: desired.load.issues.length - errors }),
     );
     if (!desired.valid) {
       outcome.status = 'invalid';
