@@ -63,7 +63,7 @@ export async function runDaemon(config: DaemonConfig, io: CliIO): Promise<number
     if (local) await ensureTables(clients.client, names);
 
     const owner = `${hostname()}#${process.pid}#${randomUUID().slice(0, 8)}`;
-    const channelContext = local ? undefined : createChannelContext({ logger, defaultRegion: config.region });
+    const channelContext = local ? undefined : createChannelContext({ logger, defaultRegion: config.region, sendTimeoutMs: config.sendTimeoutMs });
     if (channelContext) cleanup.push(() => channelContext.destroy());
     const daemon = new Daemon({
       config,

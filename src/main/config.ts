@@ -28,6 +28,10 @@ export interface DaemonConfig {
   leaderLeaseMs: number;
   /** How long SIGTERM waits for in-flight sends before releasing them (SPEC: all done within 10 s). */
   shutdownGraceMs: number;
+  /** Advanced tuning (environment only): longest single send, claim lease, retry delay cap. */
+  sendTimeoutMs: number;
+  claimLeaseMs: number;
+  retryMaxDelayMs: number;
   local: boolean;
   once: boolean;
 }
@@ -58,6 +62,13 @@ export function resolveDaemonConfig(flags: RunFlags, env: NodeJS.ProcessEnv): Da
   const resyncIntervalMs = durationSetting('resyncInterval', flags.resyncInterval, env, 1_000);
   const maxLookbackMs = durationSetting('maxLookback', flags.maxLookback, env, 60_000);
   const leaderLeaseMs = leaseSetting(flags.leaderLease, env);
+  const sendTimeoutMs = envDuration(env, 'CODEDEPLOY_NOTIFY_SEND_TIMEOUT', 10_000, 500);
+  const claimLeaseMs = envDuration(env, 'CODEDEPLOY_NOTIFY_CLAIM_LEASE', 60_000, 1_000);
+  const retryMaxDelayMs = envDuration(env, 'CODEDEPLOY_NOTIFY_RETRY_MAX_DELAY', 5 * 60_000, 1_000);
+  // a claim must outlive its longest possible hold (see Dispatcher): rate-limit wait + three send timeouts
+  if (claimLeaseMs <= 2_000 + 3 * sendTimeoutMs) {
+    throw new UsageError(`CODEDEPLOY_NOTIFY_CLAIM_LEASE (${claimLeaseMs} ms) must exceed 2s + 3 × CODEDEPLOY_NOTIFY_SEND_TIMEOUT (${2_000 + 3 * sendTimeoutMs} ms)`);
+  }
   const region = env.AWS_REGION ?? (local ? 'us-east-1' : undefined);
   if (!region) throw new UsageError('AWS_REGION is not set: set it to the region the daemon runs in (for example us-east-1)');
   return {
@@ -73,9 +84,21 @@ export function resolveDaemonConfig(flags: RunFlags, env: NodeJS.ProcessEnv): Da
     region,
     leaderLeaseMs,
     shutdownGraceMs: 8_000,
+    sendTimeoutMs,
+    claimLeaseMs,
+    retryMaxDelayMs,
     local,
     once: flags.once === true,
   };
+}
+
+/** A duration read only from the environment (advanced tuning), at least `min` ms. */
+function envDuration(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min) throw new UsageError(`invalid ${name} (environment) "${value}": use a duration of at least ${min} ms, such as 10s`);
+  return ms;
 }
 
 /** `--leader-lease` / CODEDEPLOY_NOTIFY_LEADER_LEASE: at least 3 s, default 15 s. */

@@ -106,6 +106,9 @@ export class Daemon {
       logger,
       owner: deps.owner,
       clock: this.clock,
+      sendTimeoutMs: config.sendTimeoutMs,
+      leaseMs: config.claimLeaseMs,
+      retry: { maxDelayMs: config.retryMaxDelayMs, baseDelayMs: Math.min(1_000, config.retryMaxDelayMs) },
       observer: {
         outcome: ({ channelType, outcome }) => metrics.notifications.inc({ channel_type: channelType, outcome }),
         retry: ({ channelType }) => metrics.retries.inc({ channel_type: channelType }),

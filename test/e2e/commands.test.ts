@@ -60,6 +60,15 @@ describe('run: configuration is checked at start', () => {
     expect(run.stderr.trim()).toBe('error: invalid CODEDEPLOY_NOTIFY_POLL_INTERVAL (environment) "soon": use a duration such as 500ms, 5s, 1m or 24h');
   });
 
+  it('advanced tuning from the environment is checked too', async () => {
+    const shortLease = await runCli(['run'], { env: world.env({ CODEDEPLOY_NOTIFY_CLAIM_LEASE: '5s' }) });
+    expect(shortLease.code).toBe(2);
+    expect(shortLease.stderr.trim()).toBe('error: CODEDEPLOY_NOTIFY_CLAIM_LEASE (5000 ms) must exceed 2s + 3 × CODEDEPLOY_NOTIFY_SEND_TIMEOUT (32000 ms)');
+    const badTimeout = await runCli(['run'], { env: world.env({ CODEDEPLOY_NOTIFY_SEND_TIMEOUT: 'abc' }) });
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr.trim()).toBe('error: invalid CODEDEPLOY_NOTIFY_SEND_TIMEOUT (environment) "abc": use a duration of at least 500 ms, such as 10s');
+  });
+
   it('missing tables: exit 2 saying to run init', async () => {
     const run = await runCli(['run', '--table-prefix', 'nothing-here-', '--http-port', '0'], { env: world.env() });
     expect(run.code).toBe(2);
