@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { COMMAND_LOADERS } from './commands/index.js';
+import { COMMAND_SUMMARIES, type CommandName } from './commands/summaries.js';
 import type { CliIO } from './commands/io.js';
 import { NotifyError, UsageError, errorMessage } from './core/errors.js';
 import { VERSION } from './version.js';
@@ -20,7 +21,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       writeErr: (text) => io.err(text),
       outputError: (text, write) => write(text.endsWith('\n') ? text : `${text}\n`),
     });
-  for (const command of COMMANDS) command.register(program, io);
+  // Only the invoked command (or the one `help <command>` asks about) is loaded and registered in
+  // full; the others are listed by name and summary, which is all `--help` shows of them.
+  const wanted = selectedCommand(argv);
+  for (const name of Object.keys(COMMAND_SUMMARIES) as CommandName[]) {
+    if (name === wanted) (await COMMAND_LOADERS[name]()).register(program, io);
+    else program.command(name).description(COMMAND_SUMMARIES[name]);
+  }
   program.commands.forEach((c) => c.exitOverride());
 
   process.exitCode = undefined;
@@ -41,4 +48,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return 1;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/** The command argv invokes: its first word, or the word after `help`. */
+function selectedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
 }

@@ -5,6 +5,7 @@ import { openStoreContext, reportInvalid, withEndpoint, type StoreFlags } from '
 import { loadDesired } from '../reconcile/desired.js';
 import { APPLY_FORMATS, renderApplyResult, type ApplyFormat } from '../reconcile/report.js';
 import { addCommonOptions, addStoreOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 interface ApplyFlags extends StoreFlags {
   dir?: string;
@@ -27,7 +28,7 @@ export const applyCommand: CommandModule = {
       addCommonOptions(
         program
           .command('apply')
-          .description('converge the registrations table to the files once, and print what changed')
+          .description(COMMAND_SUMMARIES['apply'])
           .option('--no-prune', 'do not delete managed registrations that no file wants any more')
           .option('--max-deletes <n>', 'refuse (writing nothing) to delete more than N registrations', parseCount, DEFAULT_MAX_DELETES)
           .option('--allow-empty', 'allow an empty registrations directory to delete every managed registration')

@@ -13,6 +13,7 @@ import type { DesiredItem, LiveItem } from '../plan/types.js';
 import { reportInvalid } from '../reconcile/cli-support.js';
 import { extractDirectory, gitWorkTree, resolveCommit } from '../util/git.js';
 import { addCommonOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 interface DiffFlags {
   dir?: string;
@@ -39,7 +40,7 @@ export const diffCommand: CommandModule = {
     addCommonOptions(
       program
         .command('diff')
-        .description('show the changes between two desired states (directories or git refs); needs no AWS')
+        .description(COMMAND_SUMMARIES['diff'])
         .argument('<base>', 'directory or git ref (such as origin/main) to compare from')
         .argument('[head]', 'directory or git ref to compare to (default: the --dir directory)')
         .addOption(new Option('--format <format>', 'output format').choices(PLAN_FORMATS).default('text'))

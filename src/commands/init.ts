@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openStoreContext, withEndpoint, type StoreFlags } from '../reconcile/cli-support.js';
 import { ensureTables } from '../store/tables.js';
 import { addCommonOptions, addStoreOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 /**
  * `init`: creates the registrations, ledger and state tables (on-demand billing) when absent and
@@ -9,7 +10,7 @@ import { addCommonOptions, addStoreOptions, type CliIO, type CommandModule } fro
  */
 export const initCommand: CommandModule = {
   register(program: Command, io: CliIO) {
-    addStoreOptions(addCommonOptions(program.command('init').description('create the DynamoDB tables if they do not exist (idempotent)'))).action(
+    addStoreOptions(addCommonOptions(program.command('init').description(COMMAND_SUMMARIES['init']))).action(
       async (flags: StoreFlags) => {
         const context = openStoreContext(flags, io);
         try {

@@ -5,6 +5,7 @@ import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../plan/render.js';
 import { openStoreContext, reportInvalid, withEndpoint, type StoreFlags } from '../reconcile/cli-support.js';
 import { loadDesired } from '../reconcile/desired.js';
 import { addCommonOptions, addStoreOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 interface PlanFlags extends StoreFlags {
   dir?: string;
@@ -22,7 +23,7 @@ export const planCommand: CommandModule = {
       addCommonOptions(
         program
           .command('plan')
-          .description('show what apply would change in the registrations table (writes nothing)')
+          .description(COMMAND_SUMMARIES['plan'])
           .addOption(new Option('--format <format>', 'output format').choices(PLAN_FORMATS).default('text'))
           .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when there are none'),
       ),

@@ -15,6 +15,7 @@ import { channelEvents } from '../poll/match.js';
 import { createDynamoClients } from '../store/dynamo.js';
 import { ensureTables, tableNames } from '../store/tables.js';
 import { addCommonOptions, addStoreOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 /** `run`: the daemon (SPEC "run"), or one round with `--once`, or everything on this machine with `--local`. */
 export const runCommand: CommandModule = {
@@ -23,7 +24,7 @@ export const runCommand: CommandModule = {
       addCommonOptions(
         program
           .command('run')
-          .description('run the daemon: reconcile the table, poll CodeDeploy, send notifications, serve /healthz /readyz /metrics')
+          .description(COMMAND_SUMMARIES['run'])
           .option('--local', 'no AWS account: embedded DynamoDB under .codedeploy-notify/, a CodeDeploy simulator, notifications printed to the console')
           .option('--once', 'one reconcile, one poll and one dispatch round, then exit (scheduled jobs, tests)')
           .option('--poll-interval <duration>', 'how often CodeDeploy is polled (env CODEDEPLOY_NOTIFY_POLL_INTERVAL, default 5s)')

@@ -9,6 +9,7 @@ import { consoleUrl, type DeploymentEvent, type Notification } from '../core/eve
 import { createLogger } from '../core/log.js';
 import { addCommonOptions, type CliIO, type CommandModule } from './io.js';
 import { randomUUID } from 'node:crypto';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 interface SendTestFlags {
   dir?: string;
@@ -27,7 +28,7 @@ export const sendTestCommand: CommandModule = {
     addCommonOptions(
       program
         .command('send-test')
-        .description('send a clearly labelled test notification through a registration\'s real channels')
+        .description(COMMAND_SUMMARIES['send-test'])
         .argument('<registration>', 'metadata.name of a registration in --dir')
         .option('--channel <name>', 'only this channel of the registration'),
     ).action(async (name: string, flags: SendTestFlags) => {

@@ -7,6 +7,7 @@ import { DynamoLedger, type LedgerEntry, type QueueStats } from '../store/ledger
 import { DynamoPollStateStore, type ScopeCursor } from '../store/poll-state.js';
 import { MANAGED_BY_GIT } from '../store/ports.js';
 import { addCommonOptions, addStoreOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 interface StatusFlags extends StoreFlags {
   format: 'text' | 'json';
@@ -61,7 +62,7 @@ export const statusCommand: CommandModule = {
       addCommonOptions(
         program
           .command('status')
-          .description('show registrations, leader, poller position, recent notifications and changes (reads the tables only)')
+          .description(COMMAND_SUMMARIES['status'])
           .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
           .option('--limit <n>', 'recent notifications and changes to show', '20'),
       ),

@@ -4,6 +4,7 @@ import { ISSUE_FORMATS, renderIssues, type IssueFormat } from '../config/report.
 import { dirSetting } from '../config/settings.js';
 import { hasErrors } from '../config/types.js';
 import { addCommonOptions, type CliIO, type CommandModule } from './io.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
 
 interface ValidateFlags {
   dir?: string;
@@ -17,7 +18,7 @@ export const validateCommand: CommandModule = {
     addCommonOptions(
       program
         .command('validate')
-        .description('check every registration file and report every problem (no AWS needed)')
+        .description(COMMAND_SUMMARIES['validate'])
         .addOption(new Option('--format <format>', 'output format').choices(ISSUE_FORMATS).default('text'))
         .option('--check-env', 'also report secret references whose environment variable is unset'),
     ).action(async (flags: ValidateFlags) => {

@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
-import { DEFAULT_TABLE_PREFIX } from '../store/tables.js';
 import { parseDuration } from '../util/duration.js';
+
+/** Default table name prefix (SPEC: --table-prefix). */
+export const DEFAULT_TABLE_PREFIX = 'codedeploy-notify-';
 
 /** One setting of SPEC's configuration table: flag, environment variable and default. */
 export interface SettingSpec {

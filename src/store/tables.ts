@@ -8,8 +8,9 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-/** Default table name prefix (SPEC: --table-prefix). */
-export const DEFAULT_TABLE_PREFIX = 'codedeploy-notify-';
+import { DEFAULT_TABLE_PREFIX } from '../config/settings.js';
+
+export { DEFAULT_TABLE_PREFIX };
 
 /**
  * The three tables:
