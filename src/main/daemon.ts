@@ -191,21 +191,22 @@ export class Daemon {
    */
   async runOnce(): Promise<OnceReport> {
     await this.checkTables();
-    const { config, owner } = { config: this.deps.config, owner: this.deps.owner };
+    const { config, owner, metrics } = this.deps;
     const leader = await this.lease.acquire(owner, this.clock(), config.leaderLeaseMs);
-    const report: OnceReport = { leader, dispatch: undefined as unknown as DispatchReport };
     try {
+      let reconcile: ReconcileOutcome | undefined;
+      let poll: PollReport | undefined;
       if (leader) {
-        report.reconcile = await this.loop.reconcileNow('initial');
+        reconcile = await this.loop.reconcileNow('initial');
         this.registrations.invalidate();
-        report.poll = await this.poller.pollOnce(await this.liveRegistrations());
-        if (report.poll.ok) this.deps.metrics.lastSuccessfulPoll.set(this.clock() / 1000);
+        poll = await this.poller.pollOnce(await this.liveRegistrations());
+        if (poll.ok) metrics.lastSuccessfulPoll.set(this.clock() / 1000);
       }
-      report.dispatch = await this.dispatcher.runOnce();
+      const dispatch = await this.dispatcher.runOnce();
+      return { leader, dispatch, ...(reconcile ? { reconcile } : {}), ...(poll ? { poll } : {}) };
     } finally {
       if (leader) await this.lease.release(owner).catch(() => undefined);
     }
-    return report;
   }
 
   /**
