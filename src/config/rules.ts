@@ -19,6 +19,8 @@ type JsonObject = Record<string, unknown>;
 
 /** Header names whose value is a credential: a plain string there is a pasted secret. */
 const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|apikey|x-auth-token|x-access-token|private-token|x-.*-(token|key|secret))$/i;
+/** What a `fromEnv` name must look like (the schema's pattern). */
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** Query parameters that carry credentials in a URL. */
 const SECRET_QUERY = /[?&](sig|signature|token|access_token|api_key|apikey|key|secret|code|password)=/i;
 
@@ -67,6 +69,8 @@ export function ruleProblems(doc: unknown, lineOf: LineOf, env?: NodeJS.ProcessE
 
   if (env) {
     walkSecretRefs(doc, [], (name, path) => {
+      // An invalid name is already a schema error, which does not repeat it: it may be a pasted secret.
+      if (!ENV_NAME.test(name)) return;
       if (env[name] === undefined || env[name] === '') {
         problems.push(error(toPointer(path), `environment variable ${name} is not set (referenced as { fromEnv: ${name} }; checked because of --check-env)`));
       }
