@@ -76,6 +76,8 @@ describe('analyzeDeliveries', () => {
     expect(analyzeDeliveries(expected, twice, [{ at: 200 + 3_001, victim: 'r0-1' }], options).unexplainedRepeats).toHaveLength(1);
     expect(analyzeDeliveries(expected, twice, [{ at: 250, victim: 'r1-1' }], options).unexplainedRepeats).toHaveLength(1);
     expect(problemsOf(analyzeDeliveries(expected, twice, [], options)).join('\n')).toMatch(/repeated without a kill/);
+    // the later sender dying does not excuse the earlier send
+    expect(analyzeDeliveries(expected, twice, [{ at: 9_010, victim: 'r1-1' }], options).unexplainedRepeats).toHaveLength(1);
   });
 
   it('flags an unexpected delivery: an unsubscribed deployment, or an event before the registration was live', () => {

@@ -103,7 +103,7 @@ export interface Kill {
 export interface Repeat {
   deliveryId: string;
   arrivals: Array<{ at: number; source: string; /** ms from this arrival to the kill of its sender, when it was killed within the window */ beforeKillMs?: number }>;
-  /** Arrivals not sent by a process killed while that send could still be in flight. At most one is allowed. */
+  /** Arrivals before the last one whose sender was not killed while that send could still be in flight. Must be 0. */
   unexplained: number;
 }
 
@@ -121,9 +121,9 @@ export interface DeliveryAnalysis {
   repeats: Repeat[];
   /** Extra arrivals in total (arrivals of a delivery id beyond its first). */
   repeatCount: number;
-  /** Repeats with more than one arrival not explained by a kill: sends repeated without a process dying. */
+  /** Repeats with an earlier arrival not explained by a kill: sends repeated without their process dying. */
   unexplainedRepeats: Repeat[];
-  /** Largest gap between a repeated send's arrival and the kill of its sender. */
+  /** Largest gap between a cut-off send's arrival and the kill of its sender. */
   maxInFlightGapMs: number;
   /** A receiver that keeps the first arrival of each delivery id and drops the rest. */
   dedup: {
@@ -143,7 +143,8 @@ export interface DeliveryAnalysis {
  * SIGKILLed within `inFlightWindowMs` after it arrived (the send timeout plus time to record the
  * outcome: the sender may have had no answer yet, or no time to record it). An arrival seen up to
  * `graceMs` after its sender's kill counts too (bytes the process wrote before it died can be read
- * a moment later). Per delivery id at most one arrival may be unexplained.
+ * a moment later). Every arrival of a delivery id but the last must be explained: the last is the
+ * send that counted, each earlier one a send cut off by its process's death.
  */
 export function analyzeDeliveries(
   expected: ReadonlyMap<string, ExpectedDelivery>,
@@ -175,10 +176,11 @@ export function analyzeDeliveries(
   for (const [id, list] of byId) {
     if (list.length < 2) continue;
     let unexplained = 0;
-    const detail = list.map((a) => {
+    const detail = list.map((a, i) => {
       const gap = (killsOf.get(a.source) ?? []).map((at) => at - a.at).find((g) => g >= -graceMs && g <= options.inFlightWindowMs);
-      if (gap === undefined) unexplained += 1;
-      else maxInFlightGapMs = Math.max(maxInFlightGapMs, gap);
+      // the last arrival is the send that counted; every earlier one must have been cut off by a kill
+      if (gap === undefined && i < list.length - 1) unexplained += 1;
+      if (gap !== undefined && i < list.length - 1) maxInFlightGapMs = Math.max(maxInFlightGapMs, gap);
       return { at: a.at, source: a.source, ...(gap !== undefined ? { beforeKillMs: gap } : {}) };
     });
     repeats.push({ deliveryId: id, arrivals: detail, unexplained });
@@ -206,7 +208,7 @@ export function analyzeDeliveries(
     malformed,
     repeats,
     repeatCount: repeats.reduce((sum, r) => sum + r.arrivals.length - 1, 0),
-    unexplainedRepeats: repeats.filter((r) => r.unexplained > 1),
+    unexplainedRepeats: repeats.filter((r) => r.unexplained > 0),
     maxInFlightGapMs,
     dedup: {
       accepted: acceptedIds.size,
