@@ -314,7 +314,7 @@ export class ReconcileLoop {
     this.#issues = desired.load.issues;
     outcome.issues = desired.load.issues;
     this.#notify(() =>
-      this.#options.observer?.registrations?.({ valid: desired.items.length, documents: desired.load.documents, files: desired.load.files.length, errors, warnings: desired.load.issues.length - errors }),
+      this.#options.observer?.registrations?.({ valid: desired.load.registrations.length, documents: desired.load.documents, files: desired.load.files.length, errors, warnings: desired.load.issues.length - errors }),
     );
     if (!desired.valid) {
       outcome.status = 'invalid';

@@ -161,6 +161,17 @@ describe('ReconcileLoop', () => {
     expect(h.loop.issues).toEqual([]);
   });
 
+  it('counts valid and invalid registrations separately when one file turns invalid (the valid one is not reported invalid)', async () => {
+    const counts: Array<{ valid: number; documents: number }> = [];
+    const h = await harness('counts', { 'a.yaml': registrationYaml('alpha'), 'b.yaml': registrationYaml('beta') }, { observer: { registrations: (c) => counts.push(c) } });
+    await h.loop.start();
+    expect(counts.at(-1)).toMatchObject({ valid: 2, documents: 2 });
+    await writeFiles(h.dir, { 'b.yaml': 'apiVersion: codedeploy-notify/v1\nkind: Registration\nmetadata: { name: beta }\nspec: { application: 42 }\n' });
+    await waitFor(() => h.loop.lastOutcome?.status === 'invalid' || undefined, 'the invalid outcome');
+    // nothing is applied while a file is invalid, but alpha itself is still valid
+    expect(counts.at(-1)).toMatchObject({ valid: 1, documents: 2 });
+  });
+
   it('refuses to empty the table when every file disappears', async () => {
     const h = await harness('empty', { 'a.yaml': registrationYaml('alpha') });
     await h.loop.start();
