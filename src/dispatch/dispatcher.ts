@@ -392,7 +392,12 @@ export class Dispatcher {
 
   private async resolve(claim: Claim): Promise<Resolved | { reason: string }> {
     const { entry } = claim;
-    const registration = await this.registrations.find(entry.registration.name);
+    // the poller may have enqueued this from a newer list than ours (a channel just added): a list
+    // read before the enqueue cannot prove the registration or channel removed
+    const registration = await this.registrations.find(entry.registration.name, {
+      accept: (r) => r.spec.channels.some((c) => c.name === entry.channelName),
+      notBefore: entry.createdAt,
+    });
     if (!registration) {
       return { reason: `registration removed: "${entry.registration.name}" is no longer live, so channel "${entry.channelName}" was not notified` };
     }

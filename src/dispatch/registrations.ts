@@ -16,6 +16,14 @@ export interface RegistrationCacheOptions {
   clock?: () => number;
 }
 
+/** Options of `RegistrationCache.find`. */
+export interface FindOptions {
+  /** What the caller needs of the registration; a registration failing it counts as a miss. */
+  accept?: (registration: LiveRegistration) => boolean;
+  /** A miss is only final in a list read at or after this time (epoch ms). */
+  notBefore?: number;
+}
+
 /** Thrown by `find` when the registrations cannot be read, so "removed" cannot be told apart from "unknown". */
 export class RegistrationsUnavailableError extends NotifyError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -35,6 +43,8 @@ export class RegistrationCache {
   private readonly clock: () => number;
   private byName = new Map<string, LiveRegistration>();
   private loadedAt = Number.NEGATIVE_INFINITY;
+  /** When the last successful load started reading (epoch ms). */
+  private readAt = Number.NEGATIVE_INFINITY;
   private failedAt = Number.NEGATIVE_INFINITY;
   private lastError: unknown;
   private lastLoadFailed = false;
@@ -47,18 +57,28 @@ export class RegistrationCache {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** The live registration called `name`, or undefined when it does not exist (after a fresh enough load). */
-  async find(name: string): Promise<LiveRegistration | undefined> {
+  /**
+   * The live registration called `name`, or undefined when it does not exist (after a fresh enough
+   * load). A registration that is missing, or found but failing `options.accept` (such as lacking
+   * the channel a notification names), is looked up again in a new load when the list is older
+   * than `missRefreshMs`, or was read before `options.notBefore` (epoch ms; the enqueue time of a
+   * notification: a list read before it may predate the registration the poller saw). The result
+   * is then returned as found; throws RegistrationsUnavailableError when it is still not accepted
+   * and the registrations could not be read.
+   */
+  async find(name: string, options: FindOptions = {}): Promise<LiveRegistration | undefined> {
+    const accepted = (): boolean => {
+      const found = this.byName.get(name);
+      return found !== undefined && (options.accept?.(found) ?? true);
+    };
+    const stale = (): boolean => this.age() >= this.missRefreshMs || (options.notBefore !== undefined && this.readAt < options.notBefore);
     if (this.age() >= this.refreshMs) await this.load();
-    let found = this.byName.get(name);
-    if (!found && this.age() >= this.missRefreshMs) {
-      await this.load();
-      found = this.byName.get(name);
-    }
-    if (!found && this.lastLoadFailed) {
+    // twice at most: a load already in flight may have started before `notBefore`
+    for (let loads = 0; loads < 2 && !accepted() && stale(); loads++) await this.load();
+    if (!accepted() && this.lastLoadFailed) {
       throw new RegistrationsUnavailableError(`could not read the registrations to find "${name}": ${errorMessage(this.lastError)}`, { cause: this.lastError });
     }
-    return found;
+    return this.byName.get(name);
   }
 
   /**
@@ -85,10 +105,12 @@ export class RegistrationCache {
 
   private load(): Promise<void> {
     this.loading ??= (async () => {
+      const started = this.clock();
       try {
         const list = await this.reader.list();
         this.byName = new Map(list.map((r) => [r.name, r]));
         this.loadedAt = this.clock();
+        this.readAt = started;
         this.lastLoadFailed = false;
       } catch (error) {
         this.lastLoadFailed = true;

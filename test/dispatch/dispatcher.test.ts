@@ -76,6 +76,21 @@ describe('Dispatcher', () => {
     expect(h.receiver.requests.map((r) => r.path)).toEqual(['/hook', '/new']);
   });
 
+  it('delivers over a channel added after its registration was cached, instead of failing it as removed', async () => {
+    const dispatcher = h.dispatcher();
+    await h.ledger.enqueue([makePending('d-1')]);
+    await dispatcher.runOnce(); // caches the registration, without the channel "added"
+    const updated = registrationFor(h.receiver, 2);
+    updated.spec.channels.push({ name: 'added', type: 'webhook', url: `${h.receiver.url}/added` });
+    h.registrations.items = [updated];
+    clock.advance(10); // the poller saw the new channel and enqueued at once: well within the miss refresh
+    const added = makePending('d-2', REGISTRATION, 'added');
+    await h.ledger.enqueue([added]);
+    expect(await dispatcher.runOnce()).toMatchObject({ sent: 1, failed: 0 });
+    expect((await h.entries([added.deliveryId]))[0]).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(h.receiver.requests.map((r) => r.path)).toEqual(['/hook', '/added']);
+  });
+
   it('uses the channel config as it is now, rebuilding the channel when it changed', async () => {
     let built = 0;
     const dispatcher = h.dispatcher({ channels: (config, name) => (built++, h.channels(config, name)), registrationRefreshMs: 1_000 });

@@ -60,6 +60,26 @@ describe('RegistrationCache', () => {
     expect(await cache.find('b')).toBeUndefined();
   });
 
+  it('looks again when the registration lacks what the caller needs and the list was read before notBefore', async () => {
+    const clock = new TestClock(0);
+    const reader = new MemoryRegistrations([reg('a')]);
+    const cache = new RegistrationCache(reader, { missRefreshMs: 1_000, clock: clock.read });
+    const hasAdded = { accept: (r: { spec: { channels: Array<{ name: string }> } }) => r.spec.channels.some((c) => c.name === 'added') };
+    await cache.find('a');
+    const updated = makeRegistration('a', [{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:1/x' }, { name: 'added', type: 'webhook', url: 'http://127.0.0.1:1/y' }], 2);
+    reader.items = [updated];
+    clock.advance(10);
+    // within missRefreshMs, a list read at or after notBefore is trusted as it is
+    expect((await cache.find('a', { ...hasAdded, notBefore: 0 }))?.version).toBe(1);
+    expect(reader.calls).toBe(1);
+    // a list read before notBefore (the notification's enqueue) is not: the newer registration is found
+    expect((await cache.find('a', { ...hasAdded, notBefore: 5 }))?.version).toBe(2);
+    expect(reader.calls).toBe(2);
+    // once the list is fresh, a registration that still fails `accept` is returned as it is, without more loads
+    expect((await cache.find('a', { accept: () => false, notBefore: 10 }))?.version).toBe(2);
+    expect(reader.calls).toBe(2);
+  });
+
   it('fails lookups when the first load fails', async () => {
     const reader = new MemoryRegistrations([reg('a')]);
     reader.failWith = new Error('no route to host');
