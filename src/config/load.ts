@@ -3,7 +3,7 @@ import { open, readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments, visit, isMap, isScalar, isSeq, Scalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseAllDocuments, visit, isAlias, isCollection, isMap, isScalar, isSeq, Scalar, YAMLParseError, type Document, type Node } from 'yaml';
 import { errorMessage } from '../core/errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { documentPosition, locate, nodePosition, offsetPosition, pointerSegments, type Position } from './positions.js';
@@ -81,7 +81,7 @@ export async function loadRegistrations(dir: string, options: LoadOptions = {}):
         ...lineColumn(entry.position),
         pointer: '/metadata/name',
         severity: 'error',
-        message: `duplicate metadata.name "${entry.name}": already defined at ${first.file}:${first.position.line}:${first.position.column}; names must be unique across all files`,
+        message: `duplicate metadata.name ${quote(entry.name)}: already defined at ${first.file}:${first.position.line}:${first.position.column}; names must be unique across all files`,
       });
     }
     registrations.push(...result.registrations.filter((r) => !duplicates.has(r.documentIndex)));
@@ -158,7 +158,7 @@ async function loadFile(dir: string, rel: string, options: LoadOptions): Promise
     registrations: [],
     documents: 0,
     names: [],
-    issues: [{ file, ...lineColumn(position), pointer: '', severity: 'error', message }],
+    issues: [{ file, ...lineColumn(position), pointer: '', severity: 'error', message: oneLine(message) }],
   });
   let bytes: Buffer;
   try {
@@ -190,19 +190,23 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
   const result: FileResult = { registrations: [], issues: [], documents: 0, names: [] };
   const lineCounter = new LineCounter();
   const issue = (position: Position, pointer: string, severity: Issue['severity'], message: string): void => {
-    result.issues.push({ file, ...lineColumn(position), pointer, severity, message });
+    result.issues.push({ file, ...lineColumn(position), pointer, severity, message: oneLine(message) });
   };
 
+  // Line starts come from the text, not from the parser: after some syntax errors the parser's
+  // own LineCounter misses newlines and every later position is off.
+  lineCounterFor(text, lineCounter);
   const deep = findDeepNesting(text);
   if (deep !== undefined) {
-    lineCounterFor(text, lineCounter);
     issue(offsetPosition(deep, lineCounter), '', 'error', `nesting deeper than ${MAX_FLOW_DEPTH} levels; a registration needs only a few`);
     return result;
   }
 
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, merge: true }) as Document.Parsed[];
+    // logLevel 'error': the yaml library must not print warnings on the CLI's stderr. uniqueKeys
+    // false: its check compares every pair of keys (minutes for a large mapping); ours is linear.
+    docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false, strict: true, merge: true, logLevel: 'error' }) as Document.Parsed[];
   } catch (error) {
     issue({ line: 1, column: 1 }, '', 'error', `cannot parse YAML: ${errorMessage(error)}`);
     return result;
@@ -214,6 +218,7 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
 
   docs.forEach((doc, documentIndex) => {
     const start = documentPosition(doc, lineCounter);
+    doc.errors.push(...duplicateKeyErrors(doc));
     for (const e of doc.errors) issue(offsetPosition(e.pos[0], lineCounter), '', 'error', yamlMessage(e.code, e.message, text, e.pos));
     for (const w of doc.warnings) issue(offsetPosition(w.pos[0], lineCounter), '', 'warning', yamlMessage(w.code, w.message, text, w.pos));
     const contents = doc.contents as Node | null;
@@ -226,6 +231,12 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
     if (!isMap(contents)) {
       const found = isSeq(contents) ? 'a list' : `a single value (${JSON.stringify((contents as Scalar).value)})`;
       issue(start, '', 'error', `a registration must be a mapping with apiVersion, kind, metadata and spec; found ${found}`);
+      return;
+    }
+
+    const shape = shapeProblem(doc);
+    if (shape) {
+      issue(nodePosition(shape.node, lineCounter), '', 'error', shape.message);
       return;
     }
 
@@ -267,6 +278,56 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
     }
   });
   return result;
+}
+
+/**
+ * The DUPLICATE_KEY errors the yaml library reports with `uniqueKeys: true` (a later key whose
+ * scalar value equals an earlier one's in the same mapping, merge keys included), found with one
+ * set per mapping instead of comparing every pair.
+ */
+function duplicateKeyErrors(doc: Document): YAMLParseError[] {
+  const errors: YAMLParseError[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = pair.key as Node | null;
+        if (!isScalar(key) || (typeof key.value === 'object' && key.value !== null) || Number.isNaN(key.value)) continue;
+        if (seen.has(key.value)) errors.push(new YAMLParseError([key.range?.[0] ?? 0, key.range?.[1] ?? 0], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        else seen.add(key.value);
+      }
+    },
+  });
+  return errors;
+}
+
+/**
+ * Structures YAML allows but JSON cannot hold: an alias inside the node it refers to (the data
+ * would contain itself, and every check walking it would never end) and a list or mapping used as
+ * a mapping key.
+ */
+function shapeProblem(doc: Document): { node: Node; message: string } | undefined {
+  let found: { node: Node; message: string } | undefined;
+  visit(doc, {
+    Alias(_key, node, path) {
+      const target = node.resolve(doc);
+      if (target && path.includes(target)) {
+        found = { node, message: `alias *${node.source} is inside the node it refers to (&${node.source}); a registration cannot contain itself` };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+    Pair(_key, pair) {
+      const key = pair.key as Node | null;
+      const resolved = key && isAlias(key) ? key.resolve(doc) : key;
+      if (key && isCollection(resolved)) {
+        found = { node: key, message: `a mapping key must be a plain name, found ${isSeq(resolved) ? 'a list' : 'a mapping'}` };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function unsupportedVersion(record: Record<string, unknown>): { pointer: string; message: string } | undefined {
@@ -433,6 +494,24 @@ function ioReason(error: unknown): string {
   if (code === 'ENOENT') return 'no such file (ENOENT)';
   if (code === 'EISDIR') return 'is a directory (EISDIR)';
   return code ? `${errorMessage(error)} (${code})` : errorMessage(error);
+}
+
+/**
+ * Makes a message safe to print on one line: control characters, line and paragraph separators,
+ * invisible format characters (zero-width, bidirectional overrides) and unpaired surrogates taken
+ * from the file are shown as escapes (`\t`, `\u0085`), so a report line stays one line and shows
+ * what is really there.
+ */
+export function oneLine(message: string): string {
+  return message.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A value quoted for a message (JSON string syntax, on one line). */
+function quote(value: string): string {
+  return oneLine(JSON.stringify(value));
 }
 
 /** Orders issues by file, line, column. */

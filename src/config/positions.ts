@@ -31,6 +31,7 @@ export interface Located {
 /**
  * Walks a parsed YAML document along JSON pointer segments, through maps, sequences and aliases
  * (an alias resolves to its anchored node). Never throws: a missing step returns what was found.
+ * Mappings are indexed on first use: do not change the document's keys after locating in it.
  */
 export function locate(doc: Document, segments: readonly string[]): Located {
   let node: Node | null = (doc.contents as Node | null) ?? null;
@@ -39,7 +40,7 @@ export function locate(doc: Document, segments: readonly string[]): Located {
   for (const segment of segments) {
     const resolved: Node | null = node && isAlias(node) ? ((node.resolve(doc) as Node | undefined) ?? null) : node;
     if (resolved && isMap(resolved)) {
-      const pair = resolved.items.find((p) => keyText(p) === segment) as Pair<Node, Node | null> | undefined;
+      const pair = keyIndex(resolved).get(segment);
       if (!pair) return { node: null, key: null, deepest };
       key = pair.key;
       node = pair.value ?? null;
@@ -54,6 +55,22 @@ export function locate(doc: Document, segments: readonly string[]): Located {
     deepest = node ?? key ?? deepest;
   }
   return { node, key, deepest };
+}
+
+/** Each mapping's pairs by key text (the first of equal keys), built on the first lookup so that many lookups in a large mapping stay linear. */
+const keyIndexes = new WeakMap<object, Map<string, Pair<Node, Node | null>>>();
+
+function keyIndex(map: { items: unknown[] }): Map<string, Pair<Node, Node | null>> {
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      const text = keyText(pair);
+      if (text !== undefined && !index.has(text)) index.set(text, pair as Pair<Node, Node | null>);
+    }
+    keyIndexes.set(map, index);
+  }
+  return index;
 }
 
 function keyText(pair: unknown): string | undefined {

@@ -13,7 +13,17 @@ export interface IssueSummaryInput {
 
 /** `path:line:col: error: /json/pointer: message` — the one text form every command uses for issues. */
 export function formatIssueLine(issue: Issue): string {
-  return `${issue.file}:${issue.line}:${issue.column}: ${issue.severity}: ${issue.pointer || '/'}: ${issue.message}`;
+  return `${issue.file}:${issue.line}:${issue.column}: ${issue.severity}: ${pointerText(issue.pointer)}: ${issue.message}`;
+}
+
+/**
+ * A JSON pointer as the text and github formats show it: '/' for the whole document, and blanks,
+ * control characters and '%' percent-encoded as in a URI fragment (RFC 6901, section 6), so that
+ * a key such as "spec x" cannot split or break the line (`/spec%20x`). JSON output keeps the pointer as is.
+ */
+export function pointerText(pointer: string): string {
+  if (pointer === '') return '/';
+  return pointer.replace(/[%\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 /** `N files, N registrations, N errors, N warnings`. */
@@ -46,7 +56,7 @@ export function renderIssues(input: IssueSummaryInput, format: IssueFormat): str
 
 function githubLine(issue: Issue): string {
   const props = `file=${escapeProperty(issue.file)},line=${issue.line},col=${issue.column}`;
-  return `::${issue.severity} ${props}::${escapeData(`${issue.pointer || '/'}: ${issue.message}`)}\n`;
+  return `::${issue.severity} ${props}::${escapeData(`${pointerText(issue.pointer)}: ${issue.message}`)}\n`;
 }
 
 // GitHub Actions workflow-command escaping (actions/toolkit: escapeData / escapeProperty).

@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { compareIssues, loadRegistrations, parseRegistrationText } from '../../src/config/load.js';
+import { formatIssueLine } from '../../src/config/report.js';
 import { CORPUS } from './corpus.js';
 import type { Issue } from '../../src/config/types.js';
 
@@ -160,6 +162,11 @@ describe('bad input: one positioned issue per file, and the other files still lo
     ['scalar.yaml', '42\n', '1:1 error  a registration must be a mapping with apiVersion, kind, metadata and spec; found a single value (42)'],
     ['tabs.yaml', 'apiVersion: codedeploy-notify/v1\nmetadata:\n\tname: x\n', '3:1 error  tab used for indentation: YAML indents with spaces only'],
     ['control.yaml', 'metadata:\n  name: a\u0007b\n', '2:10 error  control character U+0007 is not allowed in YAML'],
+    // found by test/fuzz: these made the loader recurse until the stack overflowed, or print a warning on stderr
+    ['self-alias.yaml', 'metadata:\n  name: x\nspec:\n  channels: &self [*self]\n', '4:20 error  alias *self is inside the node it refers to (&self); a registration cannot contain itself'],
+    ['merge-self.yaml', 'metadata: &m\n  name: x\n  <<: *m\n', '3:7 error  alias *m is inside the node it refers to (&m); a registration cannot contain itself'],
+    ['list-key.yaml', 'metadata:\n  labels: { [a, b]: x }\n', '2:13 error  a mapping key must be a plain name, found a list'],
+    ['alias-key.yaml', 'a: &k { b: 1 }\n*k : 2\n', '2:1 error  a mapping key must be a plain name, found a mapping'],
   ];
 
   it.each(cases)('%s', async (name, content, expected) => {
@@ -184,5 +191,68 @@ describe('bad input: one positioned issue per file, and the other files still lo
     const result = await loadRegistrations(dir);
     expect(result.issues.map((i) => `${path.basename(i.file)} ${short(i)}`)).toEqual(['pipe.yaml 1:1 error  not a regular file']);
     expect(result.registrations).toHaveLength(1);
+  });
+});
+
+describe('found by fuzzing (test/fuzz)', () => {
+  it('positions stay right after syntax errors that the yaml parser miscounts lines for', () => {
+    // the parser's own line counter missed the start of line 4 here, so later issues pointed past the end of line 3
+    const result = parseRegistrationText('  labels:\nmetadata:\n  owner: t\n    tier: standard\nspec: 1\n', 'p.yaml', 'p.yaml');
+    expect(result.issues.map((i) => `${i.line}:${i.column}`)).toEqual(['2:1', '2:9', '3:3', '3:8', '3:10', '4:9', '4:11', '5:1', '5:5', '5:7']);
+    expect(result.issues[6]?.message).toBe('YAML syntax error: Unexpected scalar token in YAML stream: "standard"');
+  });
+
+  it('shows control, invisible and line-breaking characters from the file as escapes, so each issue stays one line', () => {
+    const yaml = registration('esc', '    - name: c\n      type: sns\n      topicArn: arn:aws:sns:us-east-1:123456789012:t\n      "ty\\u2028pe\\tx": 1\n').replace(
+      '  application: app-esc\n',
+      '  application: app-esc\n  events: ["Failed\\u0085", "Stopped\\u200b"]\n',
+    );
+    const result = parseRegistrationText(yaml, 'e.yaml', 'e.yaml');
+    expect(result.issues.map(short)).toEqual([
+      '7:12 error /spec/events/0 events[0] must be one of Started, Ready, Succeeded, Failed, Stopped; found "Failed\\u0085"; did you mean "Failed"?',
+      '7:28 error /spec/events/1 events[1] must be one of Started, Ready, Succeeded, Failed, Stopped; found "Stopped\\u200b"; did you mean "Stopped"?',
+      '12:7 error /spec/channels/0/ty\u2028pe\tx unknown property "ty\\u2028pe\\tx"; known properties: name, type, topicArn, events, template',
+    ]);
+    // the text form percent-encodes what would split the pointer; JSON keeps the pointer as it is
+    expect(formatIssueLine(result.issues[2] as Issue)).toBe('e.yaml:12:7: error: /spec/channels/0/ty%E2%80%A8pe%09x: unknown property "ty\\u2028pe\\tx"; known properties: name, type, topicArn, events, template');
+    expect(formatIssueLine({ ...(result.issues[2] as Issue), pointer: '/spec/a b%' })).toContain(': /spec/a%20b%25: ');
+  });
+
+  it('a metadata.name with a line break used twice is reported on one line', async () => {
+    const doc = registration('x', VALID_CHANNELS.sns as string).replace('name: x', 'name: "a\\nb"');
+    const dir = await tempDir({ 'a.yaml': doc, 'b.yaml': doc });
+    const result = await loadRegistrations(dir);
+    const duplicate = result.issues.find((i) => i.message.startsWith('duplicate metadata.name'));
+    expect(duplicate?.message).toMatch(/^duplicate metadata\.name "a\\nb": already defined at .*a\.yaml:4:9; names must be unique across all files$/);
+  });
+
+  it('reports duplicate keys exactly as the quadratic check of the yaml library does', () => {
+    const text = 'a: 1\nb: 2\na: 3\n"1": x\n1: y\n<<: {}\n<<: {}\nf: { x: 1, x: 2 }\n~: 1\nnull: 2\n? [k]\n: 1\n? [k]\n: 2\n';
+    const theirs = parseAllDocuments(text, { uniqueKeys: true, merge: true }) as Document.Parsed[];
+    const lineCounter = new LineCounter();
+    parseAllDocuments(text, { lineCounter });
+    const expected = theirs.flatMap((d) => d.errors.filter((e) => e.code === 'DUPLICATE_KEY').map((e) => { const p = lineCounter.linePos(e.pos[0]); return `${p.line}:${p.col}`; }));
+    expect(expected).toEqual(['3:1', '8:12', '10:1']);
+    const ours = parseRegistrationText(text, 'd.yaml', 'd.yaml').issues.filter((i) => i.message.startsWith('duplicate key')).sort(compareIssues);
+    expect(ours.map((i) => `${i.line}:${i.column}`)).toEqual(expected);
+    expect(ours.map((i) => i.message)).toEqual([
+      'duplicate key "a": each key may appear only once in a mapping',
+      'duplicate key "x": each key may appear only once in a mapping',
+      'duplicate key "null": each key may appear only once in a mapping',
+    ]);
+  });
+
+  it('a list or mapping used as a key gets an issue, not a warning printed by the yaml library', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const result = parseRegistrationText('metadata:\n  labels: { { a: 1 }: x }\n', 'k.yaml', 'k.yaml');
+      expect(result.issues.map(short)).toEqual(['2:13 error  a mapping key must be a plain name, found a mapping']);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
