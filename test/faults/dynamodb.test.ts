@@ -1,10 +1,17 @@
-// Fault matrix, DynamoDB down for 20 s and back (GitHub issue 7, item 2). dynalite persists to a
-// temp folder, is closed (connections refused) for 20 s while deployments finish, then restarted on
-// the same port with the same data. The daemon must stay up, say it is not ready, and deliver
-// everything after the store returns: exactly once each, recorded as sent.
+// Fault matrix, DynamoDB down for 20 s and back (GitHub issue 7, item 2). dynalite keeps its data in
+// a temp folder and runs in a process of its own (dynalite-process.mjs), which is killed for 20 s
+// (connections refused) while deployments finish, then started again on the same port with the
+// same data. The daemon must stay up, say it is not ready, and deliver everything after the store
+// returns: exactly once each, recorded as sent.
+//
+// Why a process and not the in-process helper: closing an in-process dynalite while a daemon is
+// talking to it makes dynalite throw "Database is closed" from requests it is still handling, an
+// uncaught error in the test process; a killed process is also what an outage looks like.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryId } from '../../src/core/events.js';
 import { startCodeDeployServer } from '../../src/local/codedeploy-server.js';
@@ -13,14 +20,45 @@ import { ensureTables, tableNames } from '../../src/store/tables.js';
 import { startHttpRecorder } from '../fakes/http-recorder.js';
 import { requireBuiltCli } from '../helpers/cli.js';
 import { eventually, type DaemonWorld } from '../helpers/daemon.js';
-import { startDynalite, uniquePrefix, type LocalDynamo } from '../helpers/dynalite.js';
-import { about, deploy, expectAlive, finish, ledgerEntry, liveRegistration, metric, readiness, registrationYaml, settle, slackChannel, startDeployment, Teardown } from './support.js';
+import { uniquePrefix } from '../helpers/dynalite.js';
+import { about, deploy, expectAlive, finish, ledgerEntry, ledgerOf, liveRegistration, metric, readiness, registrationYaml, settle, slackChannel, startDeployment, Teardown } from './support.js';
 
 const OUTAGE_MS = 20_000;
+const DYNALITE_PROCESS = fileURLToPath(new URL('./dynalite-process.mjs', import.meta.url));
+
+/** A dynalite process: its port, and a kill that resolves once the process is gone. */
+interface DynaliteProcess {
+  port: number;
+  kill(): Promise<void>;
+}
+
+/** Starts dynalite-process.mjs on `port` (0: any) with its data in `data`; resolves once it listens. */
+function startDynaliteProcess(data: string, port = 0): Promise<DynaliteProcess> {
+  const child: ChildProcess = spawn(process.execPath, [DYNALITE_PROCESS, data, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (!line) return;
+      resolve({
+        port: (JSON.parse(line) as { port: number }).port,
+        kill: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      });
+    });
+    void exited.then(() => reject(new Error(`dynalite process exited before listening: ${stderr}`)));
+  });
+}
 
 /** A daemon world whose dynalite keeps its data on disk and can be stopped and restarted on the same port. */
 interface RestartableWorld extends DaemonWorld {
-  /** Closes dynalite: connections to its port are refused until `restartDynamo`. */
+  /** Kills dynalite: connections to its port are refused until `restartDynamo`. */
   stopDynamo(): Promise<void>;
   /** Starts dynalite again on the same port with the same data. */
   restartDynamo(): Promise<void>;
@@ -28,9 +66,10 @@ interface RestartableWorld extends DaemonWorld {
 
 async function startRestartableWorld(): Promise<RestartableWorld> {
   const data = await mkdtemp(path.join(tmpdir(), 'cdn-fdynamo-data-'));
-  let dynamo: LocalDynamo | undefined = await startDynalite({ path: data });
-  const port = Number(new URL(dynamo.endpoint).port);
-  const endpoint = dynamo.endpoint;
+  let dynamo: DynaliteProcess | undefined = await startDynaliteProcess(data);
+  const { port } = dynamo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint; // for this test's own clients
   const codeDeploy = await startCodeDeployServer({});
   const clients = createDynamoClients({ maxAttempts: 2 });
   const prefix = uniquePrefix('fdynamo');
@@ -38,10 +77,7 @@ async function startRestartableWorld(): Promise<RestartableWorld> {
   await ensureTables(clients.client, names);
   const dir = await mkdtemp(path.join(tmpdir(), 'cdn-fdynamo-'));
   return {
-    get dynamo() {
-      if (!dynamo) throw new Error('dynalite is stopped');
-      return dynamo;
-    },
+    dynamo: { endpoint, env: { AWS_ENDPOINT_URL_DYNAMODB: endpoint }, close: async () => dynamo?.kill() },
     codeDeploy,
     clients,
     prefix,
@@ -57,16 +93,16 @@ async function startRestartableWorld(): Promise<RestartableWorld> {
     }),
     write: (file, yaml) => writeFile(path.join(dir, file), yaml),
     stopDynamo: async () => {
-      await dynamo?.close();
+      await dynamo?.kill();
       dynamo = undefined;
     },
     restartDynamo: async () => {
-      dynamo = await startDynalite({ path: data, port });
+      dynamo = await startDynaliteProcess(data, port);
     },
     close: async () => {
       clients.destroy();
       await codeDeploy.close();
-      await dynamo?.close();
+      await dynamo?.kill();
       await rm(dir, { recursive: true, force: true });
       await rm(data, { recursive: true, force: true });
     },
@@ -114,6 +150,8 @@ describe('DynamoDB down for 20 s and back', () => {
     expect(slack.requests).toHaveLength(1); // nothing could be claimed, so nothing was sent
 
     await world.restartDynamo();
+    // the same data: what was recorded before the outage is still there
+    expect((await ledgerOf(world).get(deliveryId(before, 'Succeeded', 'checkout', 'chat')))?.state).toBe('sent');
     const expected = [
       { id: long, event: 'Failed' as const },
       { id: during[0] as string, event: 'Succeeded' as const },

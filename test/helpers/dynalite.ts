@@ -12,15 +12,14 @@ export interface LocalDynamo {
 }
 
 /**
- * Starts dynalite on a free port, or on `port` (to restart one on the same endpoint), in memory
- * unless `path` is given, and points this process's SDK clients at it through
- * AWS_ENDPOINT_URL_DYNAMODB (read by each client on its first request).
+ * Starts dynalite on a free port (in memory unless `path` is given) and points this process's
+ * SDK clients at it through AWS_ENDPOINT_URL_DYNAMODB (read by each client on its first request).
  */
-export async function startDynalite(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
+export async function startDynalite(options: { path?: string } = {}): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
