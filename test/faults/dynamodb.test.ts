@@ -142,6 +142,8 @@ describe('DynamoDB down for 20 s and back', () => {
     expect(notReady.body.checks.store?.ok).toBe(false);
     expect(notReady.body.checks.store?.detail).toMatch(/DynamoDB unreachable/);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // a leader that cannot renew its lease steps down rather than act on a lease it cannot vouch for
+    await eventually(async () => (await metric(port, 'codedeploy_notify_leader')) === 0, 10_000, 'the leader stepping down');
     await settle(OUTAGE_MS / 2 - (Date.now() - outageStart));
     during.push(deploy(world, 'checkout-service', 'Failed'));
     await settle(OUTAGE_MS - (Date.now() - outageStart));
