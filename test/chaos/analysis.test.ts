@@ -14,7 +14,7 @@ const sub = (registration: string, application: string, extra: Partial<Subscript
 });
 
 function arrival(id: string, event: EventType, at: number, source: string, deploymentId = 'd-1', registration = 'reg-a'): Arrival {
-  return { at, source, deliveryId: id, eventHeader: event, body: { deploymentId, event, registration, channel: 'hook' } };
+  return { at, source, deliveryId: id, eventHeader: event, body: { deploymentId, event, registration, channel: 'hook' }, answeredAt: at + 100 };
 }
 
 describe('deploymentEvents', () => {
@@ -51,7 +51,7 @@ describe('analyzeDeliveries', () => {
   const started = deliveryId('d-1', 'Started', 'reg-a', 'hook');
   const failed = deliveryId('d-1', 'Failed', 'reg-a', 'hook');
   const expected = expectedDeliveries([{ deploymentId: 'd-1', application: 'app-a', group: 'g', status: 'Failed', startTime: LIVE + 1, completeTime: LIVE + 2 }], [sub('reg-a', 'app-a')]);
-  const options = { inFlightWindowMs: 3_000 };
+  const options = { recordSlackMs: 1_000 };
 
   it('passes a clean timeline, and counts a repeat whose first send was in flight when its sender was killed', () => {
     const arrivals = [arrival(started, 'Started', 100, 'r0-1'), arrival(failed, 'Failed', 200, 'r0-1'), arrival(failed, 'Failed', 9_000, 'r1-1')];
@@ -60,6 +60,11 @@ describe('analyzeDeliveries', () => {
     expect(result.repeatCount).toBe(1);
     expect(result.repeats[0]?.arrivals[0]?.beforeKillMs).toBe(50);
     expect(result.maxInFlightGapMs).toBe(50);
+    expect(result.cutOff).toEqual({ beforeAnswer: 1, afterAnswer: 0 });
+    // killed after the answer, before the outcome could be recorded: cut off too
+    const late = analyzeDeliveries(expected, arrivals, [{ at: 200 + 100 + 1_000, victim: 'r0-1' }], options);
+    expect(late.unexplainedRepeats).toEqual([]);
+    expect(late.cutOff).toEqual({ beforeAnswer: 0, afterAnswer: 1 });
     expect(result.dedup).toEqual({ accepted: 2, dropped: 1, missing: 0, extra: 0, repeatedTuples: 0 });
   });
 
@@ -73,7 +78,7 @@ describe('analyzeDeliveries', () => {
   it('flags a repeat without a kill, a kill long after the send, or a kill of another process', () => {
     const twice = [arrival(started, 'Started', 100, 'r0-1'), arrival(failed, 'Failed', 200, 'r0-1'), arrival(failed, 'Failed', 9_000, 'r1-1')];
     expect(analyzeDeliveries(expected, twice, [], options).unexplainedRepeats).toHaveLength(1);
-    expect(analyzeDeliveries(expected, twice, [{ at: 200 + 3_001, victim: 'r0-1' }], options).unexplainedRepeats).toHaveLength(1);
+    expect(analyzeDeliveries(expected, twice, [{ at: 200 + 100 + 1_001, victim: 'r0-1' }], options).unexplainedRepeats).toHaveLength(1);
     expect(analyzeDeliveries(expected, twice, [{ at: 250, victim: 'r1-1' }], options).unexplainedRepeats).toHaveLength(1);
     expect(problemsOf(analyzeDeliveries(expected, twice, [], options)).join('\n')).toMatch(/repeated without a kill/);
     // the later sender dying does not excuse the earlier send

@@ -89,6 +89,8 @@ export interface Arrival {
   eventHeader: string;
   /** The body's identifying fields; undefined when the body was not a webhook document. */
   body?: { deploymentId: string; event: string; registration: string; channel: string };
+  /** Epoch ms when the receiver answered (or would have, had the sender still been there); default `at`. */
+  answeredAt?: number;
 }
 
 /** One SIGKILL. */
@@ -102,7 +104,14 @@ export interface Kill {
 /** A delivery id that arrived more than once. */
 export interface Repeat {
   deliveryId: string;
-  arrivals: Array<{ at: number; source: string; /** ms from this arrival to the kill of its sender, when it was killed within the window */ beforeKillMs?: number }>;
+  arrivals: Array<{
+    at: number;
+    source: string;
+    /** ms from this arrival to the kill of its sender, when the kill cut this send off. */
+    beforeKillMs?: number;
+    /** True when the kill came before the receiver's answer (the send was still waiting for it). */
+    beforeAnswer?: boolean;
+  }>;
   /** Arrivals before the last one whose sender was not killed while that send could still be in flight. Must be 0. */
   unexplained: number;
 }
@@ -125,6 +134,8 @@ export interface DeliveryAnalysis {
   unexplainedRepeats: Repeat[];
   /** Largest gap between a cut-off send's arrival and the kill of its sender. */
   maxInFlightGapMs: number;
+  /** Cut-off sends whose sender was killed before the receiver answered, and after it answered but before the outcome could be recorded. */
+  cutOff: { beforeAnswer: number; afterAnswer: number };
   /** A receiver that keeps the first arrival of each delivery id and drops the rest. */
   dedup: {
     accepted: number;
@@ -139,18 +150,18 @@ export interface DeliveryAnalysis {
 }
 
 /**
- * Judges a receiver timeline. A repeated arrival is explained when its sender incarnation was
- * SIGKILLed within `inFlightWindowMs` after it arrived (the send timeout plus time to record the
- * outcome: the sender may have had no answer yet, or no time to record it). An arrival seen up to
- * `graceMs` after its sender's kill counts too (bytes the process wrote before it died can be read
- * a moment later). Every arrival of a delivery id but the last must be explained: the last is the
- * send that counted, each earlier one a send cut off by its process's death.
+ * Judges a receiver timeline. An arrival is a send cut off by a kill when its sender incarnation
+ * was SIGKILLed after it arrived and no later than `recordSlackMs` after the receiver answered it:
+ * the sender had no answer yet, or no time to record it in the ledger. (An arrival seen up to
+ * `graceMs` after its sender's kill counts too: bytes the process wrote before it died can be read
+ * a moment later.) Every arrival of a delivery id but the last must be such a cut-off send: the
+ * last is the send that counted.
  */
 export function analyzeDeliveries(
   expected: ReadonlyMap<string, ExpectedDelivery>,
   arrivals: readonly Arrival[],
   kills: readonly Kill[],
-  options: { inFlightWindowMs: number; graceMs?: number },
+  options: { recordSlackMs: number; graceMs?: number },
 ): DeliveryAnalysis {
   const graceMs = options.graceMs ?? 250;
   const ordered = [...arrivals].sort((a, b) => a.at - b.at);
@@ -172,16 +183,22 @@ export function analyzeDeliveries(
   const killsOf = new Map<string, number[]>();
   for (const k of kills) killsOf.set(k.victim, [...(killsOf.get(k.victim) ?? []), k.at]);
   let maxInFlightGapMs = 0;
+  const cutOff = { beforeAnswer: 0, afterAnswer: 0 };
   const repeats: Repeat[] = [];
   for (const [id, list] of byId) {
     if (list.length < 2) continue;
     let unexplained = 0;
     const detail = list.map((a, i) => {
-      const gap = (killsOf.get(a.source) ?? []).map((at) => at - a.at).find((g) => g >= -graceMs && g <= options.inFlightWindowMs);
+      const answeredAt = a.answeredAt ?? a.at;
+      const kill = (killsOf.get(a.source) ?? []).find((at) => at >= a.at - graceMs && at <= answeredAt + options.recordSlackMs);
+      const last = i === list.length - 1;
       // the last arrival is the send that counted; every earlier one must have been cut off by a kill
-      if (gap === undefined && i < list.length - 1) unexplained += 1;
-      if (gap !== undefined && i < list.length - 1) maxInFlightGapMs = Math.max(maxInFlightGapMs, gap);
-      return { at: a.at, source: a.source, ...(gap !== undefined ? { beforeKillMs: gap } : {}) };
+      if (kill === undefined && !last) unexplained += 1;
+      if (kill !== undefined && !last) {
+        maxInFlightGapMs = Math.max(maxInFlightGapMs, kill - a.at);
+        cutOff[kill < answeredAt ? 'beforeAnswer' : 'afterAnswer'] += 1;
+      }
+      return { at: a.at, source: a.source, ...(kill !== undefined ? { beforeKillMs: kill - a.at, beforeAnswer: kill < answeredAt } : {}) };
     });
     repeats.push({ deliveryId: id, arrivals: detail, unexplained });
   }
@@ -210,6 +227,7 @@ export function analyzeDeliveries(
     repeatCount: repeats.reduce((sum, r) => sum + r.arrivals.length - 1, 0),
     unexplainedRepeats: repeats.filter((r) => r.unexplained > 0),
     maxInFlightGapMs,
+    cutOff,
     dedup: {
       accepted: acceptedIds.size,
       dropped,

@@ -58,6 +58,8 @@ export interface ChaosTuning {
   targetedKillShare: number;
   /** Longest a blue/green deployment is held in Ready waiting for its Ready delivery. */
   readyHoldMaxMs: number;
+  /** How long after the receiver's answer a kill still counts as cutting the send off (time to record the outcome in the ledger). */
+  recordSlackMs: number;
 }
 
 export const DEFAULT_TUNING: ChaosTuning = {
@@ -69,6 +71,7 @@ export const DEFAULT_TUNING: ChaosTuning = {
   maxResponseDelayMs: 300,
   targetedKillShare: 0.5,
   readyHoldMaxMs: 45_000,
+  recordSlackMs: 1_500,
 };
 
 /** What a deployment goes through. Every event type occurs across these. */
@@ -245,9 +248,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         body = undefined;
       }
       const id = request.headers['x-codedeploy-notify-delivery'] ?? '';
-      arrivals.push({ at, source, deliveryId: id, eventHeader: request.headers['x-codedeploy-notify-event'] ?? '', ...(body ? { body } : {}) });
-      if (!firstArrival.has(id)) firstArrival.set(id, at);
       const delayMs = Math.floor(receiverRandom() * tuning.maxResponseDelayMs);
+      arrivals.push({ at, source, deliveryId: id, eventHeader: request.headers['x-codedeploy-notify-event'] ?? '', ...(body ? { body } : {}), answeredAt: at + delayMs });
+      if (!firstArrival.has(id)) firstArrival.set(id, at);
       answerAt.set(source, [...(answerAt.get(source) ?? []).filter((t) => t > at), at + delayMs]);
       return { status: 200, body: 'ok', delayMs };
     });
@@ -487,7 +490,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // --- stop replicas, then judge ------------------------------------------------------------------
     stopping = true;
     await stopAll(incarnations);
-    const analysis = analyzeDeliveries(expected, arrivals, kills, { inFlightWindowMs: tuning.sendTimeoutMs + 2_000 });
+    const analysis = analyzeDeliveries(expected, arrivals, kills, { recordSlackMs: tuning.recordSlackMs });
     const ledgerStates: ChaosReport['ledger'] = { reclaimed: 0 };
     await mapLimit([...expected.keys()], 8, async (id) => {
       const entry = await ledger.get(id);
@@ -566,7 +569,7 @@ export function formatChaosReport(report: ChaosReport): string {
     .join(', ');
   const repeats = a.repeats
     .slice(0, 30)
-    .map((r) => `    ${r.deliveryId}: ${r.arrivals.map((x) => `${x.source}${x.beforeKillMs !== undefined ? ` (killed ${x.beforeKillMs} ms later)` : ''}`).join(' → ')}`);
+    .map((r) => `    ${r.deliveryId}: ${r.arrivals.map((x) => `${x.source}${x.beforeKillMs !== undefined ? ` (killed ${x.beforeKillMs} ms later, ${x.beforeAnswer ? 'before' : 'after'} the answer)` : ''}`).join(' → ')}`);
   return [
     `chaos run: seed ${o.seed}, ${o.replicas} replicas, ${o.applications} applications, ${o.deployments} streamed deployments over ${Math.round(o.streamMs / 1000)} s, ${o.kills} SIGKILLs`,
     `  tuning: poll ${o.tuning.pollIntervalMs} ms, leader lease ${o.tuning.leaderLeaseMs} ms, send timeout ${o.tuning.sendTimeoutMs} ms, claim lease ${o.tuning.claimLeaseMs} ms, retry cap ${o.tuning.retryMaxDelayMs} ms, receiver answers within ${o.tuning.maxResponseDelayMs} ms`,
@@ -576,7 +579,7 @@ export function formatChaosReport(report: ChaosReport): string {
     `  kills: ${k.done}/${k.requested} SIGKILL (${k.ofLeader} of the leader, ${k.targeted} timed onto a send, ${k.withOpenRequests} with requests unanswered), ${k.restarts} restarts, ${k.unexpectedExits.length} unexpected exits`,
     `  owed deliveries: ${a.expected} (${byEvent})`,
     `  receiver: ${a.arrivals} requests, ${a.delivered}/${a.expected} owed deliveries arrived, ${a.missing.length} missing, ${a.unexpected.length} unexpected, ${a.malformed.length} malformed`,
-    `  repeats: ${a.repeatCount} (${a.repeats.length} delivery ids), each earlier send cut off by a kill of its sender: ${a.unexplainedRepeats.length === 0 ? 'yes' : `NO (${a.unexplainedRepeats.length} unexplained)`}; longest send-to-kill gap ${a.maxInFlightGapMs} ms`,
+    `  repeats: ${a.repeatCount} (${a.repeats.length} delivery ids), each earlier send cut off by a kill of its sender: ${a.unexplainedRepeats.length === 0 ? 'yes' : `NO (${a.unexplainedRepeats.length} unexplained)`} (${a.cutOff.beforeAnswer} killed before the receiver answered, ${a.cutOff.afterAnswer} after it answered but within ${o.tuning.recordSlackMs} ms); longest send-to-kill gap ${a.maxInFlightGapMs} ms`,
     `  deduping receiver: ${a.dedup.accepted} accepted, ${a.dedup.dropped} dropped, ${a.dedup.missing} missing, ${a.dedup.extra} extra, ${a.dedup.repeatedTuples} repeated`,
     `  ledger: ${states}; ${ledger.reclaimed} claims taken again after their lease ran out`,
     ...(repeats.length > 0 ? ['  repeated delivery ids (senders in order):', ...repeats] : []),
