@@ -242,6 +242,12 @@ describe('found by fuzzing (test/fuzz)', () => {
     ]);
   });
 
+  it('a duplicate of a key with an empty value is named and positioned on its own line', () => {
+    // yaml's own check pointed at the end of line 1 here, and the message could not name the key
+    const result = parseRegistrationText('metadata:\nmetadata:\n  name: x\n', 'd.yaml', 'd.yaml');
+    expect(result.issues.map(short)).toEqual(['2:1 error  duplicate key "metadata": each key may appear only once in a mapping']);
+  });
+
   it('a list or mapping used as a key gets an issue, not a warning printed by the yaml library', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error): void => void warnings.push(w);
