@@ -133,7 +133,7 @@ describe(`validate over ${settings.only === undefined ? settings.runs : 1} mutat
     }
     expectNoProblems(problems);
     // one batch is large enough for the loader's worker threads
-    expect(batches.some((b) => b.files > PARALLEL_THRESHOLD)).toBe(settings.only === undefined && settings.runs >= 500);
+    if (settings.only === undefined && settings.runs >= 500) expect(batches.some((b) => b.files > PARALLEL_THRESHOLD)).toBe(true);
   }, 2 * timeoutMs);
 
   it('the built CLI on whole trees: exit code and issues as the loader says', async () => {
@@ -157,8 +157,11 @@ describe(`validate over ${settings.only === undefined ? settings.runs : 1} mutat
       }),
     );
     expectNoProblems(problems);
-    expect(sample.some((c) => c.result && !hasErrors(c.result))).toBe(settings.only === undefined);
-    expect(sample.some((c) => c.result && hasErrors(c.result))).toBe(settings.only === undefined || hasErrors(cases[0]?.result as LoadResult));
+    expect(sample.length).toBe(Math.min(12, cases.length));
+    if (settings.only === undefined) {
+      expect(sample.some((c) => c.result && !hasErrors(c.result))).toBe(true);
+      expect(sample.some((c) => c.result && hasErrors(c.result))).toBe(true);
+    }
   }, 60_000);
 });
 
