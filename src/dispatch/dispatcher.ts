@@ -308,7 +308,8 @@ export class Dispatcher {
       }
       let claims: Claim[];
       try {
-        claims = await this.ledger.claimDue({ owner: this.owner, leaseMs: this.leaseMs, limit: free });
+        // never our own claims again: one whose record waits for the store may outlive its lease
+        claims = await this.ledger.claimDue({ owner: this.owner, leaseMs: this.leaseMs, limit: free, exclude: new Set(this.active.keys()) });
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -494,14 +495,21 @@ export class Dispatcher {
     }
   }
 
-  /** recordSent, tried a few times: a send that is not recorded will be repeated after the lease. */
+  /**
+   * recordSent, tried until the store answers: a send that is not recorded is repeated once its
+   * lease expires, so a store outage must not turn into a duplicate (while the store is down
+   * nobody can claim the item; once it is back this lands within the 2 s backoff cap). Gives up
+   * only when the dispatcher is stopped hard; the lease expiry then brings the item back, the
+   * repeat SPEC allows for a process that stops mid-send.
+   */
   private async recordSent(claim: Claim, messageId: string | undefined): Promise<Awaited<ReturnType<NotificationLedger['recordSent']>>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.ledger.recordSent(claim, messageId !== undefined ? { messageId } : {});
       } catch (error) {
-        if (attempt >= 3) throw error;
-        await sleep(200 * attempt);
+        if (this.hard.signal.aborted) throw error;
+        if (attempt === 3) this.logger.warn({ ...fields(claim), err: errorMessage(error) }, 'could not record a send yet; retrying until the store answers');
+        await sleep(Math.min(2_000, 200 * 2 ** (attempt - 1)), this.hard.signal);
       }
     }
   }

@@ -143,6 +143,35 @@ describe('dispatch under faults', () => {
     });
   });
 
+  it('records a send made while the store is down once it is back, and never sends it again, even past its lease', async () => {
+    const item = makePending('d-1');
+    await h.ledger.enqueue([item]);
+    // the store goes down as the receiver gets the send, and comes back after the 1 s lease ran out
+    let down = false;
+    const unavailable = async (): Promise<never> => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
+    };
+    const outage: NotificationLedger = {
+      enqueue: (items) => (down ? unavailable() : h.ledger.enqueue(items)),
+      claimDue: (options) => (down ? unavailable() : h.ledger.claimDue(options)),
+      recordSent: (claim, result) => (down ? unavailable() : h.ledger.recordSent(claim, result)),
+      recordRetry: (claim, retry) => (down ? unavailable() : h.ledger.recordRetry(claim, retry)),
+      recordFailed: (claim, failure) => (down ? unavailable() : h.ledger.recordFailed(claim, failure)),
+      release: (claim, options) => (down ? unavailable() : h.ledger.release(claim, options)),
+    };
+    h.receiver.respondWith(() => {
+      down = true;
+      setTimeout(() => (down = false), 2_500);
+      return { status: 200, body: 'ok' };
+    });
+    daemon({ ledger: outage, leaseMs: 1_000, sendTimeoutMs: 300, maxRateWaitMs: 0, concurrency: 1, maxClaimed: 1, pollIntervalMs: 100 });
+    await h.receiver.waitForRequests(1);
+    await eventually(async () => !down && (await state(item.deliveryId)) === 'sent', 10_000, 'the send recorded after the outage');
+    await new Promise((r) => setTimeout(r, 1_500)); // several claim rounds past the lease
+    expect(deliveredIds(h.receiver)).toEqual([item.deliveryId]);
+    expect(await h.ledger.get(item.deliveryId)).toMatchObject({ state: 'sent', attempts: 1 });
+  });
+
   it('keeps retrying a channel that answers 503 and delivers after it recovers, without holding up others', async () => {
     const recoverAt = Date.now() + 1_500;
     const retries: number[] = [];
