@@ -115,19 +115,24 @@ const teardown = new Teardown();
 afterEach(() => teardown.run());
 
 describe('DynamoDB down for 20 s and back', () => {
-  it('the daemon stays up and not ready during the outage, then delivers every deployment that finished meanwhile, once each', async () => {
+  it('the daemon stays up and not ready during the outage, records the send in flight when it began, then delivers every deployment that finished meanwhile, once each', async () => {
     const world = await startRestartableWorld();
     teardown.add(() => world.close());
     const slack = await startHttpRecorder();
     teardown.add(() => slack.close());
     await world.write('checkout.yaml', registrationYaml('checkout', 'checkout-service', [slackChannel('chat', 'SLACK_URL')]));
-    const daemon = teardown.daemon(world, { SLACK_URL: `${slack.url}/services/T0/B0/token` });
+    // a claim lease shorter than the outage (it must exceed 2 s + 3 × the send timeout)
+    const daemon = teardown.daemon(world, { SLACK_URL: `${slack.url}/services/T0/B0/token`, CODEDEPLOY_NOTIFY_SEND_TIMEOUT: '4s', CODEDEPLOY_NOTIFY_CLAIM_LEASE: '15s' });
     const port = await daemon.port();
     await liveRegistration(world, 'checkout');
     const before = deploy(world, 'checkout-service', 'Succeeded');
     await eventually(() => about(slack.requests, before).length === 1, 15_000, 'the deployment before the outage delivered');
     await eventually(async () => (await readiness(port)).status === 200, 10_000, 'ready before the outage');
     const long = startDeployment(world, 'checkout-service'); // runs into the outage
+    // a send in flight when the store goes down: it completes during the outage, so its record waits
+    slack.respondWith({ status: 200, body: 'ok', delayMs: 3_000 });
+    const inFlight = deploy(world, 'checkout-service', 'Failed');
+    await eventually(() => about(slack.requests, inFlight).length === 1, 15_000, 'the slow send started');
 
     await world.stopDynamo();
     const outageStart = Date.now();
@@ -149,11 +154,13 @@ describe('DynamoDB down for 20 s and back', () => {
     await settle(OUTAGE_MS - (Date.now() - outageStart));
     expectAlive(daemon);
     expect((await readiness(port)).status).toBe(503);
-    expect(slack.requests).toHaveLength(1); // nothing could be claimed, so nothing was sent
+    expect(slack.requests).toHaveLength(2); // nothing could be claimed, so nothing more was sent
 
     await world.restartDynamo();
     // the same data: what was recorded before the outage is still there
     expect((await ledgerOf(world).get(deliveryId(before, 'Succeeded', 'checkout', 'chat')))?.state).toBe('sent');
+    const inFlightEntry = await ledgerEntry(world, deliveryId(inFlight, 'Failed', 'checkout', 'chat'), (e) => e.state === 'sent', 45_000, 'the send made during the outage recorded');
+    expect(inFlightEntry.attempts).toBe(1);
     const expected = [
       { id: long, event: 'Failed' as const },
       { id: during[0] as string, event: 'Succeeded' as const },
@@ -165,10 +172,11 @@ describe('DynamoDB down for 20 s and back', () => {
     }
     await eventually(async () => (await readiness(port)).status === 200, 15_000, 'ready again after the outage');
     await eventually(async () => (await metric(port, 'codedeploy_notify_leader')) === 1, 15_000, 'leading again after the outage');
-    await settle();
-    expect(slack.requests).toHaveLength(4);
-    for (const id of [before, ...expected.map((e) => e.id)]) expect(about(slack.requests, id)).toHaveLength(1);
-    expect(await metric(port, 'codedeploy_notify_notifications_total', { channel_type: 'slack', outcome: 'sent' })).toBe(4);
+    // past the in-flight send's lease (15 s from its claim): it must not be claimed and sent again
+    await settle(Math.max(1_500, outageStart + 15_000 + 3_000 - Date.now()));
+    for (const id of [before, inFlight, ...expected.map((e) => e.id)]) expect(about(slack.requests, id), `messages about ${id}`).toHaveLength(1);
+    expect(slack.requests).toHaveLength(5);
+    expect(await metric(port, 'codedeploy_notify_notifications_total', { channel_type: 'slack', outcome: 'sent' })).toBe(5);
     expect(await metric(port, 'codedeploy_notify_dead_letters_total')).toBe(0);
     // the outage was seen and logged, and survived
     expect(daemon.logs.some((l) => l.msg === 'dispatcher could not claim notifications')).toBe(true);
