@@ -301,10 +301,13 @@ function duplicateKeyErrors(doc: Document): YAMLParseError[] {
   return errors;
 }
 
+/** Tags of YAML types beyond JSON's (they load as a Buffer, Date, Set or Map, which the schema cannot check). */
+const NON_JSON_TAGS = new Set(['binary', 'timestamp', 'set', 'omap'].map((t) => `tag:yaml.org,2002:${t}`));
+
 /**
  * Structures YAML allows but JSON cannot hold: an alias inside the node it refers to (the data
- * would contain itself, and every check walking it would never end) and a list or mapping used as
- * a mapping key.
+ * would contain itself, and every check walking it would never end), a list or mapping used as
+ * a mapping key, and values of YAML types beyond JSON's (`!!binary`, `!!timestamp`, `!!set`, `!!omap`).
  */
 function shapeProblem(doc: Document): { node: Node; message: string } | undefined {
   let found: { node: Node; message: string } | undefined;
@@ -322,6 +325,15 @@ function shapeProblem(doc: Document): { node: Node; message: string } | undefine
       const resolved = key && isAlias(key) ? key.resolve(doc) : key;
       if (key && isCollection(resolved)) {
         found = { node: key, message: `a mapping key must be a plain name, found ${isSeq(resolved) ? 'a list' : 'a mapping'}` };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+    Node(_key, node) {
+      const value: unknown = isScalar(node) ? node.value : undefined;
+      if ((node.tag && NON_JSON_TAGS.has(node.tag)) || (typeof value === 'object' && value !== null) || typeof value === 'bigint') {
+        const tag = node.tag?.replace('tag:yaml.org,2002:', '!!') ?? 'this tag';
+        found = { node, message: `${tag} values are not supported: a registration holds only strings, numbers, booleans, lists and mappings (remove the tag)` };
         return visit.BREAK;
       }
       return undefined;

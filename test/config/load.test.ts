@@ -167,6 +167,9 @@ describe('bad input: one positioned issue per file, and the other files still lo
     ['merge-self.yaml', 'metadata: &m\n  name: x\n  <<: *m\n', '3:7 error  alias *m is inside the node it refers to (&m); a registration cannot contain itself'],
     ['list-key.yaml', 'metadata:\n  labels: { [a, b]: x }\n', '2:13 error  a mapping key must be a plain name, found a list'],
     ['alias-key.yaml', 'a: &k { b: 1 }\n*k : 2\n', '2:1 error  a mapping key must be a plain name, found a mapping'],
+    // found by test/fuzz: a Buffer reached the schema check as a mapping with one issue per Buffer method
+    ['tag-binary.yaml', 'metadata:\n  labels: !!binary aGVsbG8=\n', '2:20 error  !!binary values are not supported: a registration holds only strings, numbers, booleans, lists and mappings (remove the tag)'],
+    ['tag-omap.yaml', 'spec:\n  channels: [{ name: a, template: !!omap [title: x] }]\n', '2:42 error  !!omap values are not supported: a registration holds only strings, numbers, booleans, lists and mappings (remove the tag)'],
   ];
 
   it.each(cases)('%s', async (name, content, expected) => {
@@ -240,6 +243,17 @@ describe('found by fuzzing (test/fuzz)', () => {
       'duplicate key "x": each key may appear only once in a mapping',
       'duplicate key "null": each key may appear only once in a mapping',
     ]);
+  });
+
+  it.each([
+    ['!!set { x }', '!!set'],
+    ['!!timestamp 2001-12-14', '!!timestamp'],
+  ])('labels: %s is an issue, not a valid registration with a Set or Date inside', (value, tag) => {
+    // a Set or a Date has no own keys, so the schema took either for an empty mapping and accepted it
+    const yaml = registration('tagged', VALID_CHANNELS.sns as string).replace('  name: tagged\n', `  name: tagged\n  labels: ${value}\n`);
+    const result = parseRegistrationText(yaml, 't.yaml', 't.yaml');
+    expect(result.registrations).toEqual([]);
+    expect(result.issues.map((i) => `${i.line} ${i.message}`)).toEqual([`5 ${tag} values are not supported: a registration holds only strings, numbers, booleans, lists and mappings (remove the tag)`]);
   });
 
   it('a duplicate of a key with an empty value is named and positioned on its own line', () => {
