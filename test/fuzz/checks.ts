@@ -94,7 +94,7 @@ export function unchangedDocuments(bytes: Buffer, documents: readonly unknown[])
 
 /**
  * Checks one loader result against the tree it loaded: every issue positioned (issueProblems),
- * every accepted registration valid by the raw schema, issues only where a file changed
+ * every accepted registration plain JSON data and valid by the raw schema, issues only where a file changed
  * (except duplicate names), and files that did not change in meaning accepted.
  */
 export function loadProblems(
@@ -108,6 +108,8 @@ export function loadProblems(
   for (const issue of result.issues) problems.push(...issueProblems(issue, texts));
   for (const loaded of result.registrations) {
     if (!isValidRegistration(loaded.registration)) problems.push(`${loaded.file}: document ${loaded.documentIndex} was accepted but the schema rejects it`);
+    // only JSON data may be accepted: a Set, Map, Date or Buffer passes the schema as an empty mapping
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(loaded.registration)), loaded.registration)) problems.push(`${loaded.file}: document ${loaded.documentIndex} was accepted but is not plain JSON data`);
   }
   const names = result.registrations.map((r) => r.registration.metadata.name);
   if (new Set(names).size !== names.length) problems.push(`a name was accepted twice: ${names.join(', ')}`);
