@@ -3,7 +3,7 @@ import { open, readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments, visit, isAlias, isCollection, isMap, isScalar, isSeq, Scalar, YAMLParseError, type Document, type Node } from 'yaml';
+import { LineCounter, parseAllDocuments, visit, isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, Scalar, YAMLParseError, type Document, type Node } from 'yaml';
 import { errorMessage } from '../core/errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { documentPosition, locate, nodePosition, offsetPosition, pointerSegments, type Position } from './positions.js';
@@ -218,7 +218,8 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
 
   docs.forEach((doc, documentIndex) => {
     const start = documentPosition(doc, lineCounter);
-    doc.errors.push(...duplicateKeyErrors(doc));
+    const scan = scanDocument(doc);
+    doc.errors.push(...scan.duplicates);
     for (const e of doc.errors) issue(offsetPosition(e.pos[0], lineCounter), '', 'error', yamlMessage(e.code, e.message, text, e.pos));
     for (const w of doc.warnings) issue(offsetPosition(w.pos[0], lineCounter), '', 'warning', yamlMessage(w.code, w.message, text, w.pos));
     const contents = doc.contents as Node | null;
@@ -234,9 +235,8 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
       return;
     }
 
-    const shape = shapeProblem(doc);
-    if (shape) {
-      issue(nodePosition(shape.node, lineCounter), '', 'error', shape.message);
+    if (scan.shape) {
+      issue(nodePosition(scan.shape.node, lineCounter), '', 'error', scan.shape.message);
       return;
     }
 
@@ -280,66 +280,66 @@ export function parseRegistrationText(text: string, file: string, relativePath: 
   return result;
 }
 
-/**
- * The DUPLICATE_KEY errors the yaml library reports with `uniqueKeys: true` (a later key whose
- * scalar value equals an earlier one's in the same mapping, merge keys included), found with one
- * set per mapping instead of comparing every pair.
- */
-function duplicateKeyErrors(doc: Document): YAMLParseError[] {
-  const errors: YAMLParseError[] = [];
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        const key = pair.key as Node | null;
-        if (!isScalar(key) || (typeof key.value === 'object' && key.value !== null) || Number.isNaN(key.value)) continue;
-        if (seen.has(key.value)) errors.push(new YAMLParseError([key.range?.[0] ?? 0, key.range?.[1] ?? 0], 'DUPLICATE_KEY', 'Map keys must be unique'));
-        else seen.add(key.value);
-      }
-    },
-  });
-  return errors;
-}
-
 /** Tags of YAML types beyond JSON's (they load as a Buffer, Date, Set or Map, which the schema cannot check). */
 const NON_JSON_TAGS = new Set(['binary', 'timestamp', 'set', 'omap'].map((t) => `tag:yaml.org,2002:${t}`));
 
-/**
- * Structures YAML allows but JSON cannot hold: an alias inside the node it refers to (the data
- * would contain itself, and every check walking it would never end), a list or mapping used as
- * a mapping key, and values of YAML types beyond JSON's (`!!binary`, `!!timestamp`, `!!set`, `!!omap`).
- */
-function shapeProblem(doc: Document): { node: Node; message: string } | undefined {
-  let found: { node: Node; message: string } | undefined;
-  visit(doc, {
-    Alias(_key, node, path) {
-      const target = node.resolve(doc);
-      if (target && path.includes(target)) {
-        found = { node, message: `alias *${node.source} is inside the node it refers to (&${node.source}); a registration cannot contain itself` };
-        return visit.BREAK;
+/** What one walk over a parsed document found. */
+interface DocumentScan {
+  /**
+   * The DUPLICATE_KEY errors the yaml library reports with `uniqueKeys: true` (a later key whose
+   * scalar value equals an earlier one's in the same mapping), found with one set per mapping
+   * instead of comparing every pair, and placed on the key itself.
+   */
+  duplicates: YAMLParseError[];
+  /**
+   * The first structure YAML allows but JSON cannot hold: an alias inside the node it refers to
+   * (the data would contain itself, and every check walking it would never end), a list or
+   * mapping used as a mapping key, or a value of a YAML type beyond JSON's (`!!binary`,
+   * `!!timestamp`, `!!set`, `!!omap`).
+   */
+  shape?: { node: Node; message: string };
+}
+
+/** Walks a document once (its depth is bounded by the nesting pre-screen; aliases are not followed). */
+function scanDocument(doc: Document): DocumentScan {
+  const scan: DocumentScan = { duplicates: [] };
+  const open = new Set<unknown>();
+  const found = (node: Node, message: string): void => void (scan.shape ??= { node, message });
+  const walk = (node: unknown): void => {
+    if (isAlias(node)) {
+      if (open.has(node.resolve(doc))) found(node, `alias *${node.source} is inside the node it refers to (&${node.source}); a registration cannot contain itself`);
+      return;
+    }
+    if (isPair(node)) {
+      walk(node.key);
+      walk(node.value);
+      return;
+    }
+    if (!isNode(node)) return;
+    const value: unknown = isScalar(node) ? node.value : undefined;
+    if ((node.tag && NON_JSON_TAGS.has(node.tag)) || (typeof value === 'object' && value !== null) || typeof value === 'bigint') {
+      found(node, `${node.tag?.replace('tag:yaml.org,2002:', '!!') ?? 'this tag'} values are not supported: a registration holds only strings, numbers, booleans, lists and mappings (remove the tag)`);
+    }
+    if (!isCollection(node)) return;
+    open.add(node);
+    const seen = isMap(node) ? new Set<unknown>() : undefined;
+    for (const item of node.items) {
+      if (seen && isPair(item)) {
+        const key = item.key as Node | null;
+        const resolved = isAlias(key) ? key.resolve(doc) : key;
+        if (key && isCollection(resolved)) found(key, `a mapping key must be a plain name, found ${isSeq(resolved) ? 'a list' : 'a mapping'}`);
+        // the merge key << is a symbol; NaN is never equal to itself, as in yaml's own check
+        if (isScalar(key) && (typeof key.value !== 'object' || key.value === null) && !Number.isNaN(key.value)) {
+          if (seen.has(key.value)) scan.duplicates.push(new YAMLParseError([key.range?.[0] ?? 0, key.range?.[1] ?? 0], 'DUPLICATE_KEY', 'Map keys must be unique'));
+          else seen.add(key.value);
+        }
       }
-      return undefined;
-    },
-    Pair(_key, pair) {
-      const key = pair.key as Node | null;
-      const resolved = key && isAlias(key) ? key.resolve(doc) : key;
-      if (key && isCollection(resolved)) {
-        found = { node: key, message: `a mapping key must be a plain name, found ${isSeq(resolved) ? 'a list' : 'a mapping'}` };
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-    Node(_key, node) {
-      const value: unknown = isScalar(node) ? node.value : undefined;
-      if ((node.tag && NON_JSON_TAGS.has(node.tag)) || (typeof value === 'object' && value !== null) || typeof value === 'bigint') {
-        const tag = node.tag?.replace('tag:yaml.org,2002:', '!!') ?? 'this tag';
-        found = { node, message: `${tag} values are not supported: a registration holds only strings, numbers, booleans, lists and mappings (remove the tag)` };
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+      walk(item);
+    }
+    open.delete(node);
+  };
+  walk(doc.contents);
+  return scan;
 }
 
 function unsupportedVersion(record: Record<string, unknown>): { pointer: string; message: string } | undefined {

@@ -40,7 +40,8 @@ export function locate(doc: Document, segments: readonly string[]): Located {
   for (const segment of segments) {
     const resolved: Node | null = node && isAlias(node) ? ((node.resolve(doc) as Node | undefined) ?? null) : node;
     if (resolved && isMap(resolved)) {
-      const pair = keyIndex(resolved).get(segment);
+      // an index pays off only for large mappings (a registration's are small; a hostile file's may not be)
+      const pair = resolved.items.length > 16 ? keyIndex(resolved).get(segment) : (resolved.items.find((p) => keyText(p) === segment) as Pair<Node, Node | null> | undefined);
       if (!pair) return { node: null, key: null, deepest };
       key = pair.key;
       node = pair.value ?? null;
