@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from 'pino';
 import type { ChannelType } from '../channels/channel.js';
+import { loadRegistrations } from '../config/load.js';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { RegistrationCache } from '../dispatch/registrations.js';
 import { Dispatcher, type ChannelProvider, type DispatchReport } from '../dispatch/dispatcher.js';
@@ -121,6 +122,9 @@ export class Daemon {
       store: this.store,
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
+      // One thread: a loader worker is a second V8 isolate (tens of MB of RSS at every resync) for
+      // a load that nobody waits on here (bench/RESULTS.md, section memory).
+      load: (dir) => loadRegistrations(dir, { workers: 0 }),
       apply: { audit: new DynamoAuditTrail(clients.doc, names.state), lock: new DynamoApplyLock(clients.doc, names.state) },
       observer: {
         reconciled: (outcome) => {
