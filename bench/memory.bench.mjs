@@ -1,0 +1,287 @@
+// Daemon memory with 5,000 registrations: the built CLI's `run` as a child process (defaults: poll
+// every 5 s, resync every 60 s) against dynalite (its own process, in memory) and the fake
+// CodeDeploy, over 5,000 generated registration files (bench/fixtures.mjs). The daemon applies them
+// all, then polls while deployments flow (one starts every second, ending 3-8 s later, for
+// registrations whose channels are Slack, Teams, SNS or email — all answered by a local sink).
+// RSS is read from /proc/<pid>/status (VmRSS every 500 ms; VmHWM is the kernel's peak) from
+// start to stop. Target: under 150 MB. Then the same with bounded V8 heap flags, and with 12
+// registrations for the floor. Run `npm run build` first (npm run bench does).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL, URLSearchParams } from 'node:url';
+import { writeRegistrations } from './fixtures.mjs';
+import { machine, percentile, writeSection } from './lib.mjs';
+
+const COUNT = 5000;
+const STEADY_MS = Number(process.env.BENCH_MEMORY_STEADY_MS ?? 75_000);
+const SAMPLE_MS = 500;
+const TARGET_BYTES = 150e6;
+/** Extra node arguments for the daemon (profiling: BENCH_NODE_ARGS="--import ./probe.mjs"). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** V8 heap flags of the second run: the heap a container with a few hundred MB of memory limit would get. */
+const HEAP_FLAGS = '--max-old-space-size=256 --max-semi-space-size=1';
+/** The runs: as shipped with 5,000 registrations, the same with bounded V8 heap, and the floor with 12. */
+const RUNS = [
+  { label: 'as shipped', count: COUNT, nodeOptions: '', steadyMs: STEADY_MS },
+  { label: `NODE_OPTIONS="${HEAP_FLAGS}"`, count: COUNT, nodeOptions: HEAP_FLAGS, steadyMs: STEADY_MS },
+  { label: 'as shipped, 12 registrations (the floor)', count: 12, nodeOptions: '', steadyMs: Math.min(STEADY_MS, 30_000) },
+];
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = path.join(root, 'dist/cli.js');
+const dist = (p) => pathToFileURL(path.join(root, 'dist', p)).href;
+
+/** dynalite in its own process, in memory (DynamoDB is remote for the daemon too). */
+async function startDynaliteProcess() {
+  const script = `import dynalite from 'dynalite';
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+  });
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/** One local receiver for every channel that is sent to: Slack and Teams webhooks, SNS Publish, SES SendEmail (awsQuery). */
+async function startSink() {
+  const counts = { slack: 0, teams: 0, sns: 0, ses: 0, other: 0 };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const action = new URLSearchParams(body).get('Action');
+      const xml = (name, inner) => {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(`<${name}Response><${name}Result>${inner}</${name}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></${name}Response>`);
+      };
+      if (action === 'Publish') return (counts.sns++, xml('Publish', `<MessageId>m-${counts.sns}</MessageId>`));
+      if (action === 'SendEmail') return (counts.ses++, xml('SendEmail', `<MessageId>e-${counts.ses}</MessageId>`));
+      if (req.url?.startsWith('/slack/')) counts.slack++;
+      else if (req.url?.startsWith('/teams/')) counts.teams++;
+      else counts.other++;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    counts,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
+  };
+}
+
+/** VmRSS and VmHWM of a process, in bytes (undefined once it is gone). */
+function procMemory(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+async function metric(port, name) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
+
+const loadAtStart = loadavg()[0];
+const work = await mkdtemp(path.join(tmpdir(), 'cdn-bench-memory-'));
+const dynamo = await startDynaliteProcess();
+Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench', AWS_EC2_METADATA_DISABLED: 'true' });
+const { startCodeDeployServer } = await import(dist('local/codedeploy-server.js'));
+const { createDynamoClients } = await import(dist('store/dynamo.js'));
+const { ensureTables, tableNames } = await import(dist('store/tables.js'));
+const codeDeploy = await startCodeDeployServer({});
+const sink = await startSink();
+const clients = createDynamoClients();
+const daemons = new Set();
+
+/**
+ * One daemon on fresh tables over `count` registration files: RSS from start until `steadyMs` after
+ * every file is applied, with deployments flowing meanwhile.
+ */
+async function measure({ count, nodeOptions, steadyMs }, index) {
+  const prefix = `bench-memory-${index}-`;
+  await ensureTables(clients.client, tableNames(prefix));
+  const dir = path.join(work, `registrations-${count}`);
+  await writeRegistrations(dir, count);
+  const secrets = {};
+  for (let i = 0; i < 50; i++) {
+    secrets[`SLACK_WEBHOOK_${i}`] = `${sink.url}/slack/${i}`;
+    secrets[`TEAMS_WEBHOOK_${i}`] = `${sink.url}/teams/${i}`;
+  }
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? work,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_CODEDEPLOY: codeDeploy.url,
+    AWS_ENDPOINT_URL_SNS: sink.url,
+    AWS_ENDPOINT_URL_SES: sink.url,
+    CODEDEPLOY_NOTIFY_ACCOUNT_ID: '123456789012',
+    LOG_LEVEL: 'info',
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...secrets,
+  };
+  const sentBefore = sink.counts.slack + sink.counts.teams + sink.counts.sns + sink.counts.ses;
+
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [...NODE_ARGS, cli, 'run', '--http-port', '0', '--dir', dir, '--table-prefix', prefix], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  daemons.add(child);
+  const samples = [];
+  const sampler = setInterval(() => {
+    const m = procMemory(child.pid);
+    if (m) samples.push({ t: Date.now() - t0, ...m });
+  }, SAMPLE_MS);
+  let port;
+  let applied = 0;
+  let appliedAt;
+  let partial = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('"msg":"registration applied"')) {
+        applied += 1;
+        if (applied === count) appliedAt = Date.now() - t0;
+      } else if (line.includes('"msg":"daemon started"')) port = JSON.parse(line).port;
+    }
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while (appliedAt === undefined) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`daemon did not apply ${count} registrations (applied ${applied}); stderr: ${stderr.slice(-1000)}`);
+    await sleep(100);
+  }
+
+  // deployments flowing: one starts every second for a registration sent to local receivers only
+  // (fixtures: i % 6 in 0, 1, 3, 4 have Slack/SNS and Teams/email channels)
+  const eligible = Array.from({ length: count }, (_, i) => i).filter((i) => [0, 1, 3, 4].includes(i % 6));
+  let started = 0;
+  const ending = new Set();
+  const flow = setInterval(() => {
+    const i = eligible[Math.floor(Math.random() * eligible.length)];
+    const id = codeDeploy.model.createDeployment({ application: `service-${i}`, group: started % 2 ? 'production' : 'staging' }).deploymentId;
+    codeDeploy.model.setStatus(id, 'InProgress');
+    const status = started % 2 ? 'Succeeded' : 'Failed';
+    started += 1;
+    const timer = setTimeout(() => {
+      ending.delete(timer);
+      codeDeploy.model.setStatus(id, status, status === 'Failed' ? { error: { code: 'HEALTH_CONSTRAINTS', message: 'too many instances failed' } } : {});
+    }, 3_000 + Math.random() * 5_000);
+    ending.add(timer);
+  }, 1_000);
+  codeDeploy.resetCounts();
+  const steadyFrom = Date.now() - t0;
+  await sleep(steadyMs);
+  clearInterval(flow);
+  for (const timer of ending) clearTimeout(timer);
+  const heapUsed = await metric(port, 'codedeploy_notify_nodejs_heap_size_used_bytes');
+  const heapTotal = await metric(port, 'codedeploy_notify_nodejs_heap_size_total_bytes');
+  const polls = codeDeploy.counts().ListDeployments ?? 0;
+  const final = procMemory(child.pid);
+  clearInterval(sampler);
+  child.kill('SIGTERM');
+  const exitCode = await exited;
+  daemons.delete(child);
+
+  const steady = samples.filter((s) => s.t >= steadyFrom).map((s) => s.rss);
+  const result = {
+    count,
+    nodeOptions,
+    steadyMs,
+    appliedAt,
+    peak: final?.hwm ?? Math.max(...samples.map((s) => s.hwm)),
+    applyPeak: Math.max(...samples.filter((s) => s.t <= appliedAt).map((s) => s.rss)),
+    steadyMedian: percentile(steady, 50),
+    steadyMax: Math.max(...steady),
+    heapUsed,
+    heapTotal,
+    started,
+    delivered: sink.counts.slack + sink.counts.teams + sink.counts.sns + sink.counts.ses - sentBefore,
+    polls,
+    exitCode,
+  };
+  if (sink.counts.other > 0) throw new Error('notifications went to an unexpected URL');
+  return result;
+}
+
+try {
+  const results = [];
+  for (const [index, run] of RUNS.entries()) {
+    const r = { ...run, ...(await measure(run, index)) };
+    results.push(r);
+    console.log(
+      `${r.label}: applied ${r.count} in ${(r.appliedAt / 1000).toFixed(1)} s; peak RSS ${mb(r.peak)} (${mb(r.applyPeak)} while applying); steady median ${mb(r.steadyMedian)}, max ${mb(r.steadyMax)}; V8 heap used/total at the end ${mb(r.heapUsed)}/${mb(r.heapTotal)}; ${r.started} deployments, ${r.delivered} notifications delivered, ${r.polls} polls; exit ${r.exitCode}`,
+    );
+  }
+  const verdict = (bytes) => (bytes < TARGET_BYTES ? 'met' : 'not met');
+  const row = (r) =>
+    `| ${r.label} | ${r.count.toLocaleString('en-US')} | **${mb(r.peak)}** | ${mb(r.applyPeak)} (${(r.appliedAt / 1000).toFixed(1)} s) | **${mb(r.steadyMedian)}** (${mb(r.steadyMax)}) | ${mb(r.heapUsed)} / ${mb(r.heapTotal)} | ${r.started} / ${r.delivered} / ${r.polls} | ${r.count === COUNT ? `peak ${verdict(r.peak)}, steady ${verdict(r.steadyMax)}` : ''} |`;
+  const [shipped, bounded, floor] = results;
+
+  await writeSection(
+    'memory',
+    `## memory: the daemon with 5,000 registrations
+
+Command: \`npm run bench -- memory\` (bench/memory.bench.mjs) — the built CLI \`codedeploy-notify run\` as a child process
+(defaults: \`--poll-interval 5s\`, \`--resync-interval 60s\`, account-wide listing) over ${COUNT.toLocaleString('en-US')} generated registration files
+(bench/fixtures.mjs, two channels each, every channel type), dynalite in a separate process (in memory), the fake CodeDeploy and
+a local sink for Slack, Teams, SNS and SES. Each run starts the daemon on empty tables, waits until every file is applied,
+then lets it poll for ${Math.round(STEADY_MS / 1000)} s (so one resync: a full re-read of the files and the table) while deployments flow:
+one starts every second and ends 3-8 s later. RSS is the kernel's figure for the daemon process (/proc/<pid>/status: VmRSS
+every ${SAMPLE_MS} ms, VmHWM for the peak). MB = 10^6 bytes.
+
+| run | registrations | peak RSS | RSS while applying (applied after) | steady RSS median (max) | V8 heap used / total at the end | deployments / notifications / polls | target < 150 MB |
+|---|---|---|---|---|---|---|---|
+${results.map(row).join('\n')}
+
+**Target ${shipped.peak < TARGET_BYTES ? 'met' : 'not met'} as shipped** (peak ${mb(shipped.peak)}, steady ${mb(shipped.steadyMedian)}). What a profile of this setup showed (2026-11-23: heap snapshots
+and \`process.memoryUsage()\` every second through \`BENCH_NODE_ARGS="--import <probe>"\`; figures approximate):
+- The live JavaScript heap with 5,000 registrations is ~70 MB after a full GC, of which ~30 MB is the registrations themselves:
+  the reconcile loop's last outcome (the 5,000 applied changes of the first apply, ~8 MB, until the next reconcile) and its
+  last converged set (~5 MB), and two caches of the live registrations (~6 MB each: the daemon's, for the poller, and the
+  dispatcher's own, refreshed by a full table scan every 30 s); chokidar's 5,000 file watchers ~1.5 MB.
+- The rest of RSS is V8 heap slack: with no memory limit on this 24 GiB machine V8's heap limit is ~4 GB, so the old
+  generation grows to 2-3× the live heap before collecting (V8 heap total ${mb(shipped.heapTotal)} here), and the young generation
+  (16 MB semi-spaces by default) adds tens of MB more. Every resync re-parses the 5,000 files and re-reads the table, which is
+  most of the churn.
+- Bounded heap flags (second row) remove the slack: ${mb(bounded.steadyMedian)} steady, ${mb(bounded.peak)} at the peak (a resync). Node derives V8's
+  heap limit from a container's cgroup memory limit (nodejs/node#27508), so in a container with a memory limit the heap is
+  bounded similarly without flags (not measured here: no container runtime on this machine).
+- The floor is the runtime itself: Node 20 with the AWS SDK clients, pino, prom-client, ajv and chokidar loaded is ${mb(floor.steadyMedian)}
+  steady with 12 registrations (third row), which leaves little room under 150 MB for 5,000 registrations.
+- Fixed: the daemon now loads the files on its own thread (no loader worker, a second V8 isolate of tens of MB at every
+  resync; src/main/daemon.ts). Not changed (other modules' design): the dispatcher's second cache and its 30 s full scan,
+  re-parsing unchanged files at every resync, and keeping the last outcome's applied list.
+
+Machine: ${machine()}; 1-minute load average at start ${loadAtStart.toFixed(2)} (other processes share the 2 cores).`,
+  );
+} finally {
+  for (const child of daemons) child.kill('SIGKILL');
+  clients.destroy();
+  await sink.close();
+  await codeDeploy.close();
+  dynamo.stop();
+  await rm(work, { recursive: true, force: true });
+}
