@@ -9,6 +9,7 @@ import type { RegistrationStore } from '../store/registrations.js';
 import { applyDesired, applySucceeded, type AppliedChange, type ApplyOptions } from './apply.js';
 import { loadDesired, type DesiredState } from './desired.js';
 import { LockBusyError } from './lock.js';
+import { formatIssueLine } from '../config/report.js';
 
 /** Time and timers, injectable for tests. */
 export interface Clock {
@@ -319,7 +320,7 @@ export class ReconcileLoop {
     if (!desired.valid) {
       outcome.status = 'invalid';
       this.#logger.error(
-        { trigger, errors, issues: desired.load.issues.slice(0, 20).map((i) => `${i.file}:${i.line}:${i.column}: ${i.severity}: ${i.pointer || '/'}: ${i.message}`) },
+        { trigger, errors, issues: desired.load.issues.slice(0, 20).map(formatIssueLine) },
         'registration files are invalid; keeping the last good live state',
       );
       return;
