@@ -212,7 +212,8 @@ async function measure({ count, nodeOptions, steadyMs }, index) {
     steadyMs,
     appliedAt,
     peak: final?.hwm ?? Math.max(...samples.map((s) => s.hwm)),
-    applyPeak: Math.max(...samples.filter((s) => s.t <= appliedAt).map((s) => s.rss)),
+    // a small set is applied before the first sample: then the first sample stands for it
+    applyPeak: Math.max(...samples.filter((s, i) => s.t <= appliedAt || i === 0).map((s) => s.rss)),
     steadyMedian: percentile(steady, 50),
     steadyMax: Math.max(...steady),
     heapUsed,
