@@ -4,9 +4,7 @@ import type { Command } from 'commander';
 import { createChannel } from '../channels/registry.js';
 import { createChannelContext } from '../channels/context.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { consoleChannels } from '../local/outbox.js';
-import { startLocalEnvironment, type LocalEnvironment } from '../local/environment.js';
-import { DeploymentSimulator } from '../local/simulator.js';
+import type { LocalEnvironment } from '../local/environment.js';
 import { resolveDaemonConfig, type DaemonConfig, type RunFlags } from '../main/config.js';
 import { Daemon, type OnceReport } from '../main/daemon.js';
 import { Metrics } from '../main/metrics.js';
@@ -54,8 +52,12 @@ export async function runDaemon(config: DaemonConfig, io: CliIO): Promise<number
     for (const step of cleanup.splice(0).reverse()) await Promise.resolve(step()).catch(() => undefined);
   };
   try {
-    if (config.local) {
-      local = await startLocalEnvironment(process.env, logger);
+    // local mode's modules (dynalite and LevelDB, the simulator) are loaded only in local mode
+    const localModules = config.local
+      ? { ...(await import('../local/environment.js')), ...(await import('../local/outbox.js')), ...(await import('../local/simulator.js')) }
+      : undefined;
+    if (localModules) {
+      local = await localModules.startLocalEnvironment(process.env, logger);
       cleanup.push(() => local?.close());
     }
     const names = tableNames(config.tablePrefix);
@@ -73,7 +75,7 @@ export async function runDaemon(config: DaemonConfig, io: CliIO): Promise<number
       clients,
       names,
       owner,
-      channels: local ? consoleChannels((text) => io.out(text)) : (channel) => createChannel(channel, channelContext as NonNullable<typeof channelContext>),
+      channels: localModules ? localModules.consoleChannels((text) => io.out(text)) : (channel) => createChannel(channel, channelContext as NonNullable<typeof channelContext>),
       ...(local ? { roles: local.roles, defaultAccountId: '000000000000' } : await accountId(config, io.env, logger)),
     });
 
@@ -85,8 +87,8 @@ export async function runDaemon(config: DaemonConfig, io: CliIO): Promise<number
 
     await daemon.start();
     cleanup.push(() => daemon.stop());
-    if (local) {
-      const simulator = new DeploymentSimulator({
+    if (local && localModules) {
+      const simulator = new localModules.DeploymentSimulator({
         model: local.codeDeploy.model,
         logger,
         applications: async () =>

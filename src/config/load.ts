@@ -1,5 +1,5 @@
 import { constants as fsConstants, type Dirent } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
@@ -34,6 +34,40 @@ export interface LoadOptions {
    * JavaScript (0 under a TypeScript test runner); 0 parses everything in this thread.
    */
   workers?: number;
+  /**
+   * Parse results kept between loads by a long-lived caller (the daemon's reconcile loop): a file
+   * whose size, times and inode are unchanged is not read or parsed again. Use one cache with the
+   * same options every time; ignored with `checkEnv` (results then depend on the environment).
+   */
+  cache?: FileCache;
+}
+
+/**
+ * Parse results by file path, each valid while the file's stat stamp (size, mtime, ctime, inode)
+ * is unchanged. The daemon re-reads its directory at every resync; without this, thousands of
+ * unchanged files would be parsed again each time (most of the resync's CPU and memory churn).
+ */
+export class FileCache {
+  private readonly entries = new Map<string, { stamp: string; result: FileResult }>();
+
+  /** The cached result for `path` when its stamp still matches. */
+  get(path: string, stamp: string): FileResult | undefined {
+    const entry = this.entries.get(path);
+    return entry?.stamp === stamp ? entry.result : undefined;
+  }
+
+  set(path: string, stamp: string, result: FileResult): void {
+    this.entries.set(path, { stamp, result });
+  }
+
+  /** Forgets every path not in `paths` (files deleted or renamed since the last load). */
+  retain(paths: ReadonlySet<string>): void {
+    for (const path of this.entries.keys()) if (!paths.has(path)) this.entries.delete(path);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 }
 
 /** Directories with more files than this are parsed on several threads. */
@@ -60,7 +94,9 @@ export async function loadRegistrations(dir: string, options: LoadOptions = {}):
   const relativePaths = await listRegistrationFiles(dir, (rel, reason) =>
     issues.push({ file: display(options, dir, rel), line: 1, column: 1, pointer: '', severity: 'error', message: reason }),
   );
-  const results = await loadFiles(dir, relativePaths, options);
+  const cache = options.checkEnv ? undefined : options.cache;
+  const results = await loadFiles(dir, relativePaths, { ...options, cache });
+  cache?.retain(new Set(relativePaths.map((rel) => path.join(dir, rel))));
   const registrations: LoadedRegistration[] = [];
   const firstByName = new Map<string, { file: string; position: Position }>();
   let documents = 0;
@@ -118,7 +154,9 @@ export async function listRegistrationFiles(dir: string, report: (relativePath: 
 async function loadFiles(dir: string, rels: readonly string[], options: LoadOptions): Promise<FileResult[]> {
   const workerUrl = new URL('./load-worker.js', import.meta.url);
   const builtJs = import.meta.url.endsWith('.js');
-  const workers = options.workers ?? (builtJs && rels.length > PARALLEL_THRESHOLD ? Math.min(3, availableParallelism() - 1) : 0);
+  // a cache lives in this thread: with one, parse here (after the first load, most files are hits)
+  const parallel = builtJs && !options.cache && rels.length > PARALLEL_THRESHOLD;
+  const workers = options.workers ?? (parallel ? Math.min(3, availableParallelism() - 1) : 0);
   if (workers <= 0) return loadFilesHere(dir, rels, options);
   const size = Math.ceil(rels.length / (workers + 1));
   const chunks = Array.from({ length: workers + 1 }, (_, i) => rels.slice(i * size, (i + 1) * size));
@@ -160,6 +198,14 @@ async function loadFile(dir: string, rel: string, options: LoadOptions): Promise
     names: [],
     issues: [{ file, ...lineColumn(position), pointer: '', severity: 'error', message: oneLine(message) }],
   });
+  let stamp: string | undefined;
+  if (options.cache) {
+    // stat without opening: a hit costs one syscall, and a FIFO is not opened here either
+    const info = await stat(fullPath).catch(() => undefined);
+    stamp = info?.isFile() ? `${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}` : undefined;
+    const hit = stamp === undefined ? undefined : options.cache.get(fullPath, stamp);
+    if (hit) return hit;
+  }
   let bytes: Buffer;
   try {
     // O_NONBLOCK: opening a FIFO named *.yaml must not wait for a writer; fstat then rejects it.
@@ -178,8 +224,9 @@ async function loadFile(dir: string, rel: string, options: LoadOptions): Promise
     return fail(`cannot read file: ${ioReason(error)}`);
   }
   const text = decodeText(bytes);
-  if ('problem' in text) return fail(text.problem, text.position);
-  return parseRegistrationText(text.text, file, rel, options);
+  const result = 'problem' in text ? fail(text.problem, text.position) : parseRegistrationText(text.text, file, rel, options);
+  if (options.cache && stamp !== undefined) options.cache.set(fullPath, stamp, result);
+  return result;
 }
 
 /**

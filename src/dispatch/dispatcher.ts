@@ -84,7 +84,11 @@ export interface StopReport {
 /** Options of `Dispatcher`. Durations are milliseconds. */
 export interface DispatcherOptions {
   ledger: NotificationLedger;
-  registrations: RegistrationReader;
+  /**
+   * Where registrations are read at send time: a reader (the dispatcher caches it), or a cache
+   * shared with the rest of the daemon (one copy in memory, one table scan per refresh).
+   */
+  registrations: RegistrationReader | RegistrationCache;
   channels: ChannelProvider;
   logger?: Logger;
   observer?: DispatchObserver;
@@ -188,7 +192,10 @@ export class Dispatcher {
     this.maxRateWaitMs = options.maxRateWaitMs ?? 2_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.unavailableDelayMs = options.unavailableDelayMs ?? 5_000;
-    this.registrations = new RegistrationCache(options.registrations, { refreshMs: options.registrationRefreshMs ?? 30_000, clock: this.clock });
+    this.registrations =
+      options.registrations instanceof RegistrationCache
+        ? options.registrations
+        : new RegistrationCache(options.registrations, { refreshMs: options.registrationRefreshMs ?? 30_000, clock: this.clock });
     this.raiseListenerLimits();
 
     if (!(Number.isInteger(this.maxClaimed) && this.maxClaimed >= concurrency)) {

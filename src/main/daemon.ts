@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from 'pino';
 import type { ChannelType } from '../channels/channel.js';
-import { loadRegistrations } from '../config/load.js';
+import { FileCache, loadRegistrations } from '../config/load.js';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { RegistrationCache } from '../dispatch/registrations.js';
 import { Dispatcher, type ChannelProvider, type DispatchReport } from '../dispatch/dispatcher.js';
@@ -102,7 +102,8 @@ export class Daemon {
     });
     this.dispatcher = new Dispatcher({
       ledger: this.ledger,
-      registrations: this.store,
+      // one cache for the poller and the dispatcher; its lookups reload when older than the notification
+      registrations: this.registrations,
       channels: deps.channels,
       logger,
       owner: deps.owner,
@@ -117,14 +118,15 @@ export class Daemon {
         sendLatency: ({ channelType, ms }: { channelType: ChannelType; ms: number }) => metrics.sendDuration.observe({ channel_type: channelType }, ms / 1000),
       },
     });
+    const files = new FileCache();
     this.loop = new ReconcileLoop({
       dir: config.dir,
       store: this.store,
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
-      // One thread: a loader worker is a second V8 isolate (tens of MB of RSS at every resync) for
-      // a load that nobody waits on here (bench/RESULTS.md, section memory).
-      load: (dir) => loadRegistrations(dir, { workers: 0 }),
+      // One thread with a parse cache: a resync re-reads only files that changed (a loader worker
+      // would be a second V8 isolate, tens of MB of RSS, for a load nobody waits on).
+      load: (dir) => loadRegistrations(dir, { cache: files }),
       apply: { audit: new DynamoAuditTrail(clients.doc, names.state), lock: new DynamoApplyLock(clients.doc, names.state) },
       observer: {
         reconciled: (outcome) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { compareIssues, loadRegistrations, parseRegistrationText } from '../../src/config/load.js';
+import { FileCache, compareIssues, loadRegistrations, parseRegistrationText } from '../../src/config/load.js';
 import { formatIssueLine } from '../../src/config/report.js';
 import { CORPUS } from './corpus.js';
 import type { Issue } from '../../src/config/types.js';
@@ -274,5 +274,31 @@ describe('found by fuzzing (test/fuzz)', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('the parse cache of long-lived callers', () => {
+  it('re-reads only files whose stamp changed, forgets deleted files, and gives the same result as a fresh load', async () => {
+    const dir = await tempDir({
+      'a.yaml': registration('a', VALID_CHANNELS.teams as string),
+      'b.yaml': registration('b', VALID_CHANNELS.sns as string),
+    });
+    const cache = new FileCache();
+    const first = await loadRegistrations(dir, { cache });
+    expect(cache.size).toBe(2);
+    const [a1, b1] = first.registrations;
+
+    // unchanged files come back as the very same objects; a changed file is parsed again
+    await writeFile(path.join(dir, 'b.yaml'), registration('b', '    - name: c\n      type: slak\n'));
+    const second = await loadRegistrations(dir, { cache });
+    expect(second.registrations[0]).toBe(a1);
+    expect(second.registrations.map((r) => r.registration.metadata.name)).toEqual(['a']);
+    expect(second.issues.map((i) => `${path.basename(i.file)} ${i.pointer}`)).toEqual(['b.yaml /spec/channels/0/type']);
+    expect(second).toEqual(await loadRegistrations(dir));
+    expect(b1?.registration.metadata.name).toBe('b');
+
+    await rm(path.join(dir, 'b.yaml'));
+    await loadRegistrations(dir, { cache });
+    expect(cache.size).toBe(1);
   });
 });
