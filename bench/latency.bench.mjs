@@ -12,31 +12,14 @@ import { createServer } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { machine, percentile, writeSection } from './lib.mjs';
+import { cli, cliEnv, dist, machine, percentile, startDynaliteProcess, writeSection } from './lib.mjs';
 
 const COUNT = 100;
 const RUNS = [
   { interval: '1s', intervalMs: 1_000, windowMs: 30_000 },
   { interval: '5s', intervalMs: 5_000, windowMs: 60_000 },
 ];
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = path.join(root, 'dist/cli.js');
-const dist = (p) => pathToFileURL(path.join(root, 'dist', p)).href;
 
-/** dynalite in its own process, in memory (DynamoDB is remote for the daemon too). */
-async function startDynaliteProcess() {
-  const script = `import dynalite from 'dynalite';
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
-    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
 
 /** The webhook receiver: records arrival time (this process's clock) per delivery. */
 async function startReceiver() {
@@ -135,19 +118,11 @@ try {
       path.join(dir, 'latency.yaml'),
       `apiVersion: codedeploy-notify/v1\nkind: Registration\nmetadata:\n  name: latency\nspec:\n  application: ${application}\n  events: [Succeeded, Failed]\n  channels:\n    - name: hook\n      type: webhook\n      url: ${receiver.url}/hook\n`,
     );
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME ?? work,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDBENCH',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    const env = cliEnv(work, dynamo.endpoint, {
       AWS_ENDPOINT_URL_CODEDEPLOY: codeDeploy.url,
       CODEDEPLOY_NOTIFY_ACCOUNT_ID: '123456789012',
       LOG_LEVEL: 'info',
-    };
+    });
     const daemon = startDaemon(['--poll-interval', run.interval, '--http-port', '0', '--dir', dir, '--table-prefix', prefix], env);
     await daemon.waitFor((l) => l.msg === 'became leader');
     const store = new DynamoRegistrationStore(clients.doc, names.registrations);

@@ -4,10 +4,9 @@
 // channel. Reports the enqueue rate, end-to-end notifications/s, and the ledger's added latency
 // per notification (its claim round trip + its record round trip) at p50/p99, next to the send
 // itself. Imports the BUILT code: `npm run build` first (npm run bench does).
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
-import { machine, percentile, writeSection } from './lib.mjs';
+import { dist, machine, percentile, startDynaliteProcess, writeSection } from './lib.mjs';
 
 const COUNT = 2000;
 const CHANNELS = 20;
@@ -18,7 +17,6 @@ process.env.AWS_SECRET_ACCESS_KEY = 'bench-secret';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 for (const key of Object.keys(process.env)) if (key.startsWith('AWS_ENDPOINT_URL')) delete process.env[key];
 
-const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { createDynamoClients } = await import(dist('store/dynamo.js'));
 const { ensureTables, tableNames } = await import(dist('store/tables.js'));
 const { DynamoLedger } = await import(dist('store/ledger.js'));
@@ -30,19 +28,6 @@ const { createAwsClients } = await import(dist('channels/aws-clients.js'));
 const { silentLogger } = await import(dist('core/log.js'));
 const { deliveryId, consoleUrl } = await import(dist('core/events.js'));
 
-/** dynalite in its own process, in memory; resolves with its endpoint and a stop function. */
-async function startDynaliteProcess() {
-  const script = `import dynalite from 'dynalite';
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
-    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
 
 /** A webhook receiver that answers 200 at once and counts delivery ids. */
 async function startSink() {

@@ -12,9 +12,9 @@ import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL, URLSearchParams } from 'node:url';
+import { URLSearchParams } from 'node:url';
 import { writeRegistrations } from './fixtures.mjs';
-import { machine, percentile, writeSection } from './lib.mjs';
+import { cli, cliEnv, dist, machine, percentile, startDynaliteProcess, writeSection } from './lib.mjs';
 
 const COUNT = 5000;
 const STEADY_MS = Number(process.env.BENCH_MEMORY_STEADY_MS ?? 75_000);
@@ -22,32 +22,23 @@ const SAMPLE_MS = 500;
 const TARGET_BYTES = 150e6;
 /** Extra node arguments for the daemon (profiling: BENCH_NODE_ARGS="--import ./probe.mjs"). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** V8 heap flags of the second run: the container image's NODE_OPTIONS, read from the Dockerfile. */
-const HEAP_FLAGS = /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1];
-if (!HEAP_FLAGS) throw new Error('Dockerfile has no ENV NODE_OPTIONS="..." line');
-/** The runs: as shipped with 5,000 registrations, the same with bounded V8 heap, and the floor with 12. */
-const RUNS = [
-  { label: 'as shipped', count: COUNT, nodeOptions: '', steadyMs: STEADY_MS },
-  { label: `container image (its NODE_OPTIONS="${HEAP_FLAGS}")`, count: COUNT, nodeOptions: HEAP_FLAGS, steadyMs: STEADY_MS },
-  { label: 'as shipped, 12 registrations (the floor)', count: 12, nodeOptions: '', steadyMs: Math.min(STEADY_MS, 30_000) },
-];
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = path.join(root, 'dist/cli.js');
-const dist = (p) => pathToFileURL(path.join(root, 'dist', p)).href;
 
-/** dynalite in its own process, in memory (DynamoDB is remote for the daemon too). */
-async function startDynaliteProcess() {
-  const script = `import dynalite from 'dynalite';
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
-    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
+const DOCKERFILE = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+/** The container image's memory settings, read from the Dockerfile (BENCH_HEAP_FLAGS overrides NODE_OPTIONS, for experiments). */
+const IMAGE_ENV = {
+  NODE_OPTIONS: process.env.BENCH_HEAP_FLAGS ?? /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(DOCKERFILE)?.[1],
+  MALLOC_ARENA_MAX: /^ENV MALLOC_ARENA_MAX=(\d+)$/m.exec(DOCKERFILE)?.[1],
+};
+if (!IMAGE_ENV.NODE_OPTIONS || !IMAGE_ENV.MALLOC_ARENA_MAX) throw new Error('Dockerfile lacks an ENV NODE_OPTIONS="..." or ENV MALLOC_ARENA_MAX=N line');
+/** The runs: as shipped with 5,000 registrations, the same with bounded V8 heap, and the floor with 12. */
+const ALL_RUNS = [
+  { label: 'as shipped', count: COUNT, extraEnv: {}, steadyMs: STEADY_MS },
+  { label: `container image (its NODE_OPTIONS="${IMAGE_ENV.NODE_OPTIONS}", MALLOC_ARENA_MAX=${IMAGE_ENV.MALLOC_ARENA_MAX})`, count: COUNT, extraEnv: IMAGE_ENV, steadyMs: STEADY_MS },
+  { label: 'as shipped, 12 registrations (the floor)', count: 12, extraEnv: {}, steadyMs: Math.min(STEADY_MS, 30_000) },
+];
+/** BENCH_MEMORY_RUNS=1 (comma-separated 0-based indexes) measures only those runs, for experiments; RESULTS.md is then left alone. */
+const RUNS = process.env.BENCH_MEMORY_RUNS ? process.env.BENCH_MEMORY_RUNS.split(',').map((i) => ALL_RUNS[Number(i)]) : ALL_RUNS;
+
 
 /** One local receiver for every channel that is sent to: Slack and Teams webhooks, SNS Publish, SES SendEmail (awsQuery). */
 async function startSink() {
@@ -102,7 +93,7 @@ const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
 const loadAtStart = loadavg()[0];
 const work = await mkdtemp(path.join(tmpdir(), 'cdn-bench-memory-'));
 const dynamo = await startDynaliteProcess();
-Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench', AWS_EC2_METADATA_DISABLED: 'true' });
+Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
 const { startCodeDeployServer } = await import(dist('local/codedeploy-server.js'));
 const { createDynamoClients } = await import(dist('store/dynamo.js'));
 const { ensureTables, tableNames } = await import(dist('store/tables.js'));
@@ -115,7 +106,7 @@ const daemons = new Set();
  * One daemon on fresh tables over `count` registration files: RSS from start until `steadyMs` after
  * every file is applied, with deployments flowing meanwhile.
  */
-async function measure({ count, nodeOptions, steadyMs }, index) {
+async function measure({ count, extraEnv, steadyMs }, index) {
   const prefix = `bench-memory-${index}-`;
   await ensureTables(clients.client, tableNames(prefix));
   const dir = path.join(work, `registrations-${count}`);
@@ -125,23 +116,15 @@ async function measure({ count, nodeOptions, steadyMs }, index) {
     secrets[`SLACK_WEBHOOK_${i}`] = `${sink.url}/slack/${i}`;
     secrets[`TEAMS_WEBHOOK_${i}`] = `${sink.url}/teams/${i}`;
   }
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME ?? work,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  const env = cliEnv(work, dynamo.endpoint, {
     AWS_ENDPOINT_URL_CODEDEPLOY: codeDeploy.url,
     AWS_ENDPOINT_URL_SNS: sink.url,
     AWS_ENDPOINT_URL_SES: sink.url,
     CODEDEPLOY_NOTIFY_ACCOUNT_ID: '123456789012',
     LOG_LEVEL: 'info',
-    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...extraEnv,
     ...secrets,
-  };
+  });
   const sentBefore = sink.counts.slack + sink.counts.teams + sink.counts.sns + sink.counts.ses;
 
   const t0 = Date.now();
@@ -209,7 +192,6 @@ async function measure({ count, nodeOptions, steadyMs }, index) {
   const steady = samples.filter((s) => s.t >= steadyFrom).map((s) => s.rss);
   const result = {
     count,
-    nodeOptions,
     steadyMs,
     appliedAt,
     peak: final?.hwm ?? Math.max(...samples.map((s) => s.hwm)),
@@ -224,6 +206,8 @@ async function measure({ count, nodeOptions, steadyMs }, index) {
     polls,
     exitCode,
   };
+  // BENCH_MEMORY_TRACE=1: the RSS timeline (seconds since start: MB), to see what a peak coincides with
+  if (process.env.BENCH_MEMORY_TRACE) console.log(samples.filter((_, i) => i % 2 === 0).map((s) => `${(s.t / 1000).toFixed(0)}s:${(s.rss / 1e6).toFixed(0)}`).join(' '));
   if (sink.counts.other > 0) throw new Error('notifications went to an unexpected URL');
   return result;
 }
@@ -239,11 +223,13 @@ try {
   }
   const verdict = (bytes) => (bytes < TARGET_BYTES ? 'met' : 'not met');
   const row = (r) =>
-    `| ${r.label} | ${r.count.toLocaleString('en-US')} | **${mb(r.peak)}** | ${mb(r.applyPeak)} (${(r.appliedAt / 1000).toFixed(1)} s) | **${mb(r.steadyMedian)}** (${mb(r.steadyMax)}) | ${mb(r.heapUsed)} / ${mb(r.heapTotal)} | ${r.started} / ${r.delivered} / ${r.polls} | ${r.count === COUNT ? `peak ${verdict(r.peak)}, steady ${verdict(r.steadyMax)}` : ''} |`;
+    `| ${r.label} | ${r.count.toLocaleString('en-US')} | **${mb(r.peak)}** | ${mb(r.applyPeak)} (${(r.appliedAt / 1000).toFixed(1)} s) | **${mb(r.steadyMedian)}** (${mb(r.steadyMax)}) | ${mb(r.heapUsed)} / ${mb(r.heapTotal)} | ${r.started} / ${r.delivered} / ${r.polls} | ${r.count === COUNT ? `peak ${verdict(r.peak)}, steady median ${verdict(r.steadyMedian)}` : ''} |`;
   const [shipped, bounded, floor] = results;
-
-  await writeSection(
-    'memory',
+  if (RUNS !== ALL_RUNS || process.env.BENCH_HEAP_FLAGS) {
+    console.log('an experiment (BENCH_MEMORY_RUNS or BENCH_HEAP_FLAGS set): bench/RESULTS.md left as it was');
+  } else {
+    await writeSection(
+      'memory',
     `## memory: the daemon with 5,000 registrations
 
 Command: \`npm run bench -- memory\` (bench/memory.bench.mjs) — the built CLI \`codedeploy-notify run\` as a child process
@@ -259,7 +245,7 @@ every ${SAMPLE_MS} ms, VmHWM for the peak). MB = 10^6 bytes.
 ${results.map(row).join('\n')}
 
 **Target: ${verdict(shipped.steadyMedian) === 'met' && verdict(shipped.peak) === 'met' ? 'met' : 'not met'} for the CLI without heap flags** (peak ${mb(shipped.peak)}, steady median ${mb(shipped.steadyMedian)});
-**in the container image** (second row: the Dockerfile's NODE_OPTIONS) steady median ${mb(bounded.steadyMedian)} (${verdict(bounded.steadyMedian)}), peak ${mb(bounded.peak)} (${verdict(bounded.peak)}).
+**in the container image** (second row: the Dockerfile's NODE_OPTIONS and MALLOC_ARENA_MAX) steady median ${mb(bounded.steadyMedian)} (${verdict(bounded.steadyMedian)}), peak ${mb(bounded.peak)} (${verdict(bounded.peak)}).
 What profiles of this setup showed (2026-11-23: heap snapshots and forced-GC samples through \`BENCH_NODE_ARGS="--import <probe>"\`):
 - The live JavaScript heap with 5,000 registrations is ~55-65 MB after a full GC: ~10 MB of code; the registrations as parsed
   from the files (kept by the loader's parse cache, so a resync re-reads only changed files) and as read from the table (one cache
@@ -270,14 +256,21 @@ What profiles of this setup showed (2026-11-23: heap snapshots and forced-GC sam
   16 MB semi-spaces under allocation bursts (the initial apply, a resync's table scan). A process cannot change these limits
   once started (\`v8.setFlagsFromString\` does not resize the heap), so the container image sets them in NODE_OPTIONS; Node also
   derives the old-generation limit from a container's memory limit (nodejs/node#27508). A smaller young generation alone
-  (\`--max-semi-space-size=2\`) made the peak worse here (more promotion to the old generation).
+  (\`--max-semi-space-size=2\`) made the peak worse here (more promotion to the old generation), and a smaller old generation
+  (\`--max-old-space-size=128\`) gained nothing over 256.
+- glibc gives each thread that allocates its own malloc arena (the AWS SDK's, V8's GC and libuv threads); \`MALLOC_ARENA_MAX=2\`
+  took ~10 MB off steady and peak RSS in the image's configuration. Flags V8 forbids in NODE_OPTIONS (\`--optimize-for-size\`,
+  \`--single-threaded-gc\`) were not tried in the image.
+- What is left above 150 MB at the peak is the resync (every 60 s): the files' stats and the table scan for the diff while the
+  registration cache holds its own copy (~+15 MB for a few seconds).
 - The floor is the runtime: Node 20 with the AWS SDK clients, pino, prom-client, ajv and chokidar is ${mb(floor.steadyMedian)} steady with
   12 registrations (third row, no heap flags).
 - Changes made for this figure: the loader's parse cache, one registration cache for the poller and the dispatcher (and one table
   scan per refresh instead of two), no loader worker thread in the daemon, local-mode modules loaded only with --local.
 
 Machine: ${machine()}; 1-minute load average at start ${loadAtStart.toFixed(2)} (other processes share the 2 cores).`,
-  );
+    );
+  }
 } finally {
   for (const child of daemons) child.kill('SIGKILL');
   clients.destroy();

@@ -7,31 +7,15 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { registrationYaml, writeRegistrations } from './fixtures.mjs';
-import { machine, percentile, writeSection } from './lib.mjs';
+import { cli, cliEnv, dist, machine, percentile, startDynaliteProcess, writeSection } from './lib.mjs';
 
 const COUNT = 5000;
 const APPLY_RUNS = 3;
 const PLAN_RUNS = 5;
 const LOOP_EDITS = 5;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = path.join(root, 'dist/cli.js');
-const dist = (p) => pathToFileURL(path.join(root, 'dist', p)).href;
 
-/** dynalite in its own process, in memory (DynamoDB is remote for the CLI too). */
-async function startDynaliteProcess() {
-  const script = `import dynalite from 'dynalite';
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
-    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
 
 /** Preloaded into the CLI process: samples the V8 heap and reports peak RSS and heap at exit. */
 const MEASURE = `import { writeFileSync } from 'node:fs';
@@ -44,17 +28,9 @@ process.on('exit', () => { sample(); writeFileSync(process.env.BENCH_MEASURE_OUT
 const loadAtStart = loadavg()[0];
 const work = await mkdtemp(path.join(tmpdir(), 'cdn-bench-reconcile-'));
 const dynamo = await startDynaliteProcess();
-const env = {
-  PATH: process.env.PATH,
-  HOME: process.env.HOME ?? work,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+const env = cliEnv(work, dynamo.endpoint, {
   BENCH_MEASURE_OUT: path.join(work, 'measure.json'),
-};
+});
 const measure = path.join(work, 'measure.mjs');
 
 /** Runs the CLI once; resolves exit code, output, wall time and memory. */

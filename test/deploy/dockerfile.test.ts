@@ -32,8 +32,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["codedeploy-notify", "run"\]$/m);
     expect(dockerfile).toMatch(/ln -s \/app\/dist\/cli\.js \/usr\/local\/bin\/codedeploy-notify/);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
-    // the memory benchmark measures the image's heap flags by reading them from here
+    // the memory benchmark measures the image's heap flags and malloc arenas by reading them from here
     expect(dockerfile).toMatch(/^ENV NODE_OPTIONS="--max-old-space-size=\d+ --max-semi-space-size=\d+"$/m);
+    expect(dockerfile).toMatch(/^ENV MALLOC_ARENA_MAX=\d+$/m);
   });
 
   it('the built bin is executable by node directly (shebang) and package.json points at it', async () => {
