@@ -16,7 +16,9 @@
  * If the process dies between claim and record, the lease expires and a replica sends again: the
  * one repeat SPEC allows. `stop` avoids even that on a clean shutdown: it stops claiming, lets
  * sends in flight finish until the deadline, then aborts them and releases their claims (due now,
- * the attempt not counted) for another replica or the next start.
+ * the attempt not counted) for another replica or the next start. A store outage is not a death:
+ * a send whose record failed is recorded as soon as the store answers, and a replica that saw the
+ * outage leaves expired claims alone for `recoveryGraceMs` after it, so it does not send them again.
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -118,6 +120,12 @@ export interface DispatcherOptions {
   registrationRefreshMs?: number;
   /** When a claim is given back because registrations could not be read, it is due again after this (default 5 s). */
   unavailableDelayMs?: number;
+  /**
+   * After the store comes back from an outage, how long the daemon loop leaves expired claims to
+   * their holders (default 10 s): a replica that sent during the outage records the send within
+   * its 2 s retry cap, instead of another replica taking the claim over and sending again.
+   */
+  recoveryGraceMs?: number;
 }
 
 interface Resolved {
@@ -159,6 +167,7 @@ export class Dispatcher {
   private readonly maxRateWaitMs: number;
   private readonly pollIntervalMs: number;
   private readonly unavailableDelayMs: number;
+  private readonly recoveryGraceMs: number;
   private readonly slots: Semaphore;
   private readonly limiter = new RateLimiter();
   private readonly channelCache = new Map<string, { fingerprint: string; channel: Channel } | { fingerprint: string; error: string }>();
@@ -192,6 +201,7 @@ export class Dispatcher {
     this.maxRateWaitMs = options.maxRateWaitMs ?? 2_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.unavailableDelayMs = options.unavailableDelayMs ?? 5_000;
+    this.recoveryGraceMs = options.recoveryGraceMs ?? 10_000;
     this.registrations =
       options.registrations instanceof RegistrationCache
         ? options.registrations
@@ -204,6 +214,7 @@ export class Dispatcher {
     for (const [name, value] of Object.entries({ leaseMs: this.leaseMs, sendTimeoutMs: this.sendTimeoutMs, pollIntervalMs: this.pollIntervalMs })) {
       if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`dispatcher ${name} must be a positive number of milliseconds, got ${value}`);
     }
+    if (!(Number.isFinite(this.recoveryGraceMs) && this.recoveryGraceMs >= 0)) throw new RangeError(`dispatcher recoveryGraceMs must be zero or more milliseconds, got ${this.recoveryGraceMs}`);
     // A claimed notification may wait for the rate limiter, then behind every other claim for a
     // send slot, then send: all of it must fit in the lease, or another replica would take it over
     // while it is still ours and send it twice.
@@ -304,6 +315,8 @@ export class Dispatcher {
 
   private async runLoop(): Promise<void> {
     let failures = 0;
+    /** Expired claims are taken over only from this time on (epoch ms; set when the store comes back). */
+    let takeOverFrom = Number.NEGATIVE_INFINITY;
     this.logger.info({ owner: this.owner }, 'dispatcher started');
     while (!this.soft.signal.aborted) {
       const free = this.maxClaimed - this.active.size;
@@ -316,7 +329,12 @@ export class Dispatcher {
       let claims: Claim[];
       try {
         // never our own claims again: one whose record waits for the store may outlive its lease
-        claims = await this.ledger.claimDue({ owner: this.owner, leaseMs: this.leaseMs, limit: free, exclude: new Set(this.active.keys()) });
+        const takeOver = failures === 0 && this.clock() >= takeOverFrom;
+        claims = await this.ledger.claimDue({ owner: this.owner, leaseMs: this.leaseMs, limit: free, exclude: new Set(this.active.keys()), takeOver });
+        if (failures > 0) {
+          takeOverFrom = this.clock() + this.recoveryGraceMs;
+          this.logger.info({ failures, graceMs: this.recoveryGraceMs }, 'dispatcher reached the store again; expired claims are left to their holders for the grace period');
+        }
         failures = 0;
       } catch (error) {
         failures += 1;

@@ -119,11 +119,26 @@ export interface QueueStats {
  */
 export interface NotificationLedger extends NotificationSink {
   /** Claims up to `limit` due items (not in `exclude`) for `owner`, with a lease of `leaseMs`. */
-  claimDue(options: { owner: string; leaseMs: number; limit: number; exclude?: ReadonlySet<string> }): Promise<Claim[]>;
+  claimDue(options: ClaimOptions): Promise<Claim[]>;
   recordSent(claim: Claim, result: { messageId?: string }): Promise<SentRecord>;
   recordRetry(claim: Claim, retry: { at: number; error: string }): Promise<boolean>;
   recordFailed(claim: Claim, failure: { reason: string }): Promise<boolean>;
   release(claim: Claim, options?: { at?: number }): Promise<boolean>;
+}
+
+/** Options of `NotificationLedger.claimDue`. */
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  limit: number;
+  /** Delivery ids not to claim (the caller's own claims). */
+  exclude?: ReadonlySet<string>;
+  /**
+   * Also take over items whose previous claim expired unrecorded (state `sending`); default true.
+   * False claims only `pending` and `retrying` items: what a replica does right after the store
+   * came back, while the holder of an expired claim may still be recording a send it made.
+   */
+  takeOver?: boolean;
 }
 
 /** Options of `DynamoLedger`. */
@@ -256,7 +271,7 @@ export class DynamoLedger implements NotificationLedger {
    * Throws `StoreError` when the queue cannot be read, or when no item could be claimed because
    * of store errors.
    */
-  async claimDue(options: { owner: string; leaseMs: number; limit: number; exclude?: ReadonlySet<string> }): Promise<Claim[]> {
+  async claimDue(options: ClaimOptions): Promise<Claim[]> {
     const { owner, leaseMs, limit } = options;
     const claims: Claim[] = [];
     if (limit <= 0) return claims;
@@ -285,7 +300,7 @@ export class DynamoLedger implements NotificationLedger {
       for (let i = 0; i < candidates.length && claims.length < limit; ) {
         const batch = candidates.slice(i, i + (limit - claims.length));
         i += batch.length;
-        const taken = await Promise.allSettled(batch.map((id) => this.claimOne(id, owner, now, now + leaseMs)));
+        const taken = await Promise.allSettled(batch.map((id) => this.claimOne(id, owner, now, now + leaseMs, options.takeOver ?? true)));
         for (const outcome of taken) {
           if (outcome.status === 'fulfilled') {
             if (outcome.value) claims.push(outcome.value);
@@ -301,10 +316,10 @@ export class DynamoLedger implements NotificationLedger {
     return claims;
   }
 
-  private async claimOne(id: string, owner: string, now: number, leaseUntil: number): Promise<Claim | undefined> {
+  private async claimOne(id: string, owner: string, now: number, leaseUntil: number, takeOver: boolean): Promise<Claim | undefined> {
     const token = randomUUID();
     const update = 'SET #state = :sending, #leaseOwner = :owner, #leaseToken = :token, #leaseUntil = :until, #dueAt = :until, #attempts = #attempts + :one, #updatedAt = :now';
-    const condition = 'attribute_exists(#queue) AND #dueAt <= :now AND #state IN (:pending, :retrying, :sending)';
+    const condition = `attribute_exists(#queue) AND #dueAt <= :now AND #state IN (:pending, :retrying${takeOver ? ', :sending' : ''})`;
     try {
       const out = await this.doc.send(
         new UpdateCommand({

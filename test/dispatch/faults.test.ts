@@ -143,33 +143,74 @@ describe('dispatch under faults', () => {
     });
   });
 
+  /** The harness ledger as one replica sees it: every call fails while `isDown()`. */
+  const outageView = (isDown: () => boolean): NotificationLedger => {
+    const unavailable = async (): Promise<never> => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
+    };
+    return {
+      enqueue: (items) => (isDown() ? unavailable() : h.ledger.enqueue(items)),
+      claimDue: (options) => (isDown() ? unavailable() : h.ledger.claimDue(options)),
+      recordSent: (claim, result) => (isDown() ? unavailable() : h.ledger.recordSent(claim, result)),
+      recordRetry: (claim, retry) => (isDown() ? unavailable() : h.ledger.recordRetry(claim, retry)),
+      recordFailed: (claim, failure) => (isDown() ? unavailable() : h.ledger.recordFailed(claim, failure)),
+      release: (claim, options) => (isDown() ? unavailable() : h.ledger.release(claim, options)),
+    };
+  };
+
   it('records a send made while the store is down once it is back, and never sends it again, even past its lease', async () => {
     const item = makePending('d-1');
     await h.ledger.enqueue([item]);
     // the store goes down as the receiver gets the send, and comes back after the 1 s lease ran out
     let down = false;
-    const unavailable = async (): Promise<never> => {
-      throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
-    };
-    const outage: NotificationLedger = {
-      enqueue: (items) => (down ? unavailable() : h.ledger.enqueue(items)),
-      claimDue: (options) => (down ? unavailable() : h.ledger.claimDue(options)),
-      recordSent: (claim, result) => (down ? unavailable() : h.ledger.recordSent(claim, result)),
-      recordRetry: (claim, retry) => (down ? unavailable() : h.ledger.recordRetry(claim, retry)),
-      recordFailed: (claim, failure) => (down ? unavailable() : h.ledger.recordFailed(claim, failure)),
-      release: (claim, options) => (down ? unavailable() : h.ledger.release(claim, options)),
-    };
     h.receiver.respondWith(() => {
       down = true;
       setTimeout(() => (down = false), 2_500);
       return { status: 200, body: 'ok' };
     });
-    daemon({ ledger: outage, leaseMs: 1_000, sendTimeoutMs: 300, maxRateWaitMs: 0, concurrency: 1, maxClaimed: 1, pollIntervalMs: 100 });
+    daemon({ ledger: outageView(() => down), leaseMs: 1_000, sendTimeoutMs: 300, maxRateWaitMs: 0, concurrency: 1, maxClaimed: 1, pollIntervalMs: 100 });
     await h.receiver.waitForRequests(1);
     await eventually(async () => !down && (await state(item.deliveryId)) === 'sent', 10_000, 'the send recorded after the outage');
     await new Promise((r) => setTimeout(r, 1_500)); // several claim rounds past the lease
     expect(deliveredIds(h.receiver)).toEqual([item.deliveryId]);
     expect(await h.ledger.get(item.deliveryId)).toMatchObject({ state: 'sent', attempts: 1 });
+  });
+
+  it('a second replica that saw the outage leaves an expired claim to its holder until the holder records the send', async () => {
+    const item = makePending('d-1');
+    await h.ledger.enqueue([item]);
+    // Replica A sends; the store goes down for both replicas as the receiver gets it, past A's 1 s
+    // lease. B reaches the store again 2.5 s later, A only 5 s later (its record retries are due
+    // then): B must not take the expired claim over meanwhile and send a second time.
+    let downSince: number | undefined;
+    const downFor = (ms: number) => () => downSince !== undefined && Date.now() - downSince < ms;
+    h.receiver.respondWith(() => {
+      downSince ??= Date.now();
+      return { status: 200, body: 'ok' };
+    });
+    const options = { leaseMs: 1_000, sendTimeoutMs: 300, maxRateWaitMs: 0, concurrency: 1, maxClaimed: 1, pollIntervalMs: 100 };
+    daemon({ ...options, owner: 'replica-a', ledger: outageView(downFor(5_000)) });
+    await h.receiver.waitForRequests(1);
+    // B's claim rounds back off to 3.2 s apart during the outage; A retries its record every 2 s
+    daemon({ ...options, owner: 'replica-b', ledger: outageView(downFor(2_500)), recoveryGraceMs: 8_000 });
+    await eventually(async () => (await state(item.deliveryId)) === 'sent', 15_000, 'the send recorded by replica A');
+    await new Promise((r) => setTimeout(r, 1_500)); // claim rounds of both replicas after the record
+    expect(deliveredIds(h.receiver)).toEqual([item.deliveryId]);
+    expect(await h.ledger.get(item.deliveryId)).toMatchObject({ state: 'sent', attempts: 1 });
+  });
+
+  it('takes over an expired claim after the grace period when its holder never comes back', async () => {
+    const item = makePending('d-1');
+    await h.ledger.enqueue([item]);
+    // a replica claimed it and died; the store was down for B meanwhile
+    expect(await h.ledger.claimDue({ owner: 'dead-replica', leaseMs: 200, limit: 1 })).toHaveLength(1);
+    const startedAt = Date.now();
+    const down = () => Date.now() - startedAt < 500;
+    const b = daemon({ leaseMs: 1_000, sendTimeoutMs: 300, maxRateWaitMs: 0, concurrency: 1, maxClaimed: 1, pollIntervalMs: 100, owner: 'replica-b', ledger: outageView(down), recoveryGraceMs: 1_500 });
+    await eventually(async () => (await state(item.deliveryId)) === 'sent', 10_000, 'the claim taken over and sent');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(500 + 1_500);
+    expect(deliveredIds(h.receiver)).toEqual([item.deliveryId]);
+    expect(b.running).toBe(true);
   });
 
   it('keeps retrying a channel that answers 503 and delivers after it recovers, without holding up others', async () => {

@@ -166,6 +166,25 @@ describe('DynamoLedger', () => {
     expect((await ledger.claimDue({ owner: 'b', leaseMs: LEASE, limit: 10 })).map((c) => c.entry.deliveryId).sort()).toEqual([a!.entry.deliveryId, b!.entry.deliveryId].sort());
   });
 
+  it('with takeOver false claims pending and retrying items but leaves expired claims to their holders', async () => {
+    const items = [makePending('d-1'), makePending('d-2'), makePending('d-3')];
+    await ledger.enqueue(items);
+    const [expired, retried] = await ledger.claimDue({ owner: 'a', leaseMs: 1_000, limit: 2 });
+    const untouched = items.map((i) => i.deliveryId).find((id) => id !== expired!.entry.deliveryId && id !== retried!.entry.deliveryId);
+    expect(await ledger.recordRetry(retried!, { at: clock.now, error: 'HTTP 503' })).toBe(true);
+    clock.advance(1_000); // the first claim's lease ran out unrecorded
+    const cautious = await ledger.claimDue({ owner: 'b', leaseMs: LEASE, limit: 10, takeOver: false });
+    expect(cautious.map((c) => c.entry.deliveryId).sort()).toEqual([retried!.entry.deliveryId, untouched].sort());
+    expect(await ledger.get(expired!.entry.deliveryId)).toMatchObject({ state: 'sending', leaseOwner: 'a' });
+    // the holder can still record its send; had it not, the default takes the claim over
+    expect(await ledger.recordSent(expired!, {})).toBe('sent');
+    await ledger.enqueue([makePending('d-4')]);
+    const [orphan] = await ledger.claimDue({ owner: 'c', leaseMs: 1_000, limit: 1 });
+    clock.advance(1_000);
+    expect(await ledger.claimDue({ owner: 'b', leaseMs: LEASE, limit: 10, takeOver: false })).toEqual([]);
+    expect((await ledger.claimDue({ owner: 'b', leaseMs: LEASE, limit: 10 })).map((c) => c.entry.deliveryId)).toEqual([orphan!.entry.deliveryId]);
+  });
+
   it('gives each item to exactly one of two replicas claiming at once', async () => {
     const items = Array.from({ length: 40 }, (_, i) => makePending(`d-${i}`));
     await ledger.enqueue(items);
