@@ -261,12 +261,14 @@ What profiles of this setup showed (2026-11-23: heap snapshots and forced-GC sam
 - glibc gives each thread that allocates its own malloc arena (the AWS SDK's, V8's GC and libuv threads); \`MALLOC_ARENA_MAX=2\`
   took ~10 MB off steady and peak RSS in the image's configuration. Flags V8 forbids in NODE_OPTIONS (\`--optimize-for-size\`,
   \`--single-threaded-gc\`) were not tried in the image.
-- What is left above 150 MB at the peak is the resync (every 60 s): the files' stats and the table scan for the diff while the
-  registration cache holds its own copy (~+15 MB for a few seconds).
+- What is left above 150 MB at the peak comes with the first resync (60 s in): RSS steps up ~15 MB as the file stats and the
+  table scan for the diff are allocated, and V8 keeps the larger heap afterwards. Letting the reconciler's scan refresh the
+  registration cache (one scan per resync instead of two) halved the table reads but did not move this step.
 - The floor is the runtime: Node 20 with the AWS SDK clients, pino, prom-client, ajv and chokidar is ${mb(floor.steadyMedian)} steady with
   12 registrations (third row, no heap flags).
-- Changes made for this figure: the loader's parse cache, one registration cache for the poller and the dispatcher (and one table
-  scan per refresh instead of two), no loader worker thread in the daemon, local-mode modules loaded only with --local.
+- Changes made for this figure: the loader's parse cache, one registration cache for the poller and the dispatcher (refreshed by
+  the reconciler's scan), no loader worker thread in the daemon, local-mode modules loaded only with --local, and in the image
+  \`MALLOC_ARENA_MAX=2\`.
 
 Machine: ${machine()}; 1-minute load average at start ${loadAtStart.toFixed(2)} (other processes share the 2 cores).`,
     );

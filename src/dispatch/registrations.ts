@@ -93,6 +93,19 @@ export class RegistrationCache {
     return [...this.byName.values()];
   }
 
+  /**
+   * Takes a list read elsewhere (the reconciler's scan) as a fresh load that started reading at
+   * `readAt` (epoch ms), so the table is not scanned twice. Ignored while a load of the cache's
+   * own is in flight, and when it is older than what the cache holds.
+   */
+  prime(list: readonly LiveRegistration[], readAt: number): void {
+    if (this.loading || readAt < this.readAt) return;
+    this.byName = new Map(list.map((r) => [r.name, r]));
+    this.loadedAt = this.clock();
+    this.readAt = readAt;
+    this.lastLoadFailed = false;
+  }
+
   /** Forgets the cached list; the next lookup loads it again. */
   invalidate(): void {
     this.loadedAt = Number.NEGATIVE_INFINITY;

@@ -119,9 +119,25 @@ export class Daemon {
       },
     });
     const files = new FileCache();
+    const store = this.store;
     this.loop = new ReconcileLoop({
       dir: config.dir,
-      store: this.store,
+      // The reconciler's scan (every resync) also refreshes the registration cache: one table scan
+      // and one copy of the registrations instead of two. Writes invalidate it (changesApplied).
+      store: {
+        table: store.table,
+        list: () => store.list(),
+        scan: async () => {
+          const readAt = this.clock();
+          const items = await store.scan();
+          this.registrations.prime(store.usable(items), readAt);
+          return items;
+        },
+        get: (name) => store.get(name),
+        create: (item, now) => store.create(item, now),
+        update: (item, expectedVersion, now) => store.update(item, expectedVersion, now),
+        remove: (name, expectedVersion) => store.remove(name, expectedVersion),
+      },
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
       // One thread with a parse cache: a resync re-reads only files that changed (a loader worker

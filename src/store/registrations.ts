@@ -155,8 +155,13 @@ export class DynamoRegistrationStore implements RegistrationStore {
    * reads the whole table, so callers should not list on every poll of a large table.
    */
   async list(): Promise<LiveRegistration[]> {
+    return this.usable(await this.#scanAll(false));
+  }
+
+  /** The registrations among scanned items, as `list()` returns them (unusable items skipped and logged). */
+  usable(items: readonly LiveItem[]): LiveRegistration[] {
     const out: LiveRegistration[] = [];
-    for (const item of await this.#scanAll(false)) {
+    for (const item of items) {
       const result = asLiveRegistration(item);
       if ('registration' in result) out.push(result.registration);
       else this.#logger?.warn({ table: this.table, registration: item.name, managedBy: item.managedBy, reason: result.reason }, 'skipping unusable live registration');

@@ -21,6 +21,27 @@ describe('RegistrationCache', () => {
     expect(reader.calls).toBe(2);
   });
 
+  it('takes a primed list (the reconciler\'s scan) as a fresh load, unless it is older than what it holds', async () => {
+    const clock = new TestClock(0);
+    const reader = new MemoryRegistrations([reg('a')]);
+    const cache = new RegistrationCache(reader, { refreshMs: 30_000, missRefreshMs: 1_000, clock: clock.read });
+    cache.prime([reg('b')], clock.now);
+    expect((await cache.find('b'))?.name).toBe('b');
+    expect(reader.calls).toBe(0);
+    clock.advance(29_000);
+    cache.prime([reg('c')], clock.now - 100); // read 100 ms ago: 30 s more before the cache reloads itself
+    clock.advance(29_000);
+    expect((await cache.all()).map((r) => r.name)).toEqual(['c']);
+    expect(reader.calls).toBe(0);
+    // a list read before the one held is ignored
+    cache.prime([reg('old')], clock.now - 60_000);
+    expect((await cache.all()).map((r) => r.name)).toEqual(['c']);
+    // a notification enqueued after the primed list was read still forces a reload on a miss
+    reader.items = [reg('c'), reg('d')];
+    expect((await cache.find('d', { notBefore: clock.now }))?.name).toBe('d');
+    expect(reader.calls).toBe(1);
+  });
+
   it('reloads on a miss, at most once per missRefreshMs', async () => {
     const clock = new TestClock(0);
     const reader = new MemoryRegistrations([reg('a')]);
