@@ -20,7 +20,6 @@ const RUNS = [
   { interval: '5s', intervalMs: 5_000, windowMs: 60_000 },
 ];
 
-
 /** The webhook receiver: records arrival time (this process's clock) per delivery. */
 async function startReceiver() {
   const arrivals = [];

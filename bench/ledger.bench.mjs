@@ -28,7 +28,6 @@ const { createAwsClients } = await import(dist('channels/aws-clients.js'));
 const { silentLogger } = await import(dist('core/log.js'));
 const { deliveryId, consoleUrl } = await import(dist('core/events.js'));
 
-
 /** A webhook receiver that answers 200 at once and counts delivery ids. */
 async function startSink() {
   const seen = new Set();

@@ -39,7 +39,6 @@ const ALL_RUNS = [
 /** BENCH_MEMORY_RUNS=1 (comma-separated 0-based indexes) measures only those runs, for experiments; RESULTS.md is then left alone. */
 const RUNS = process.env.BENCH_MEMORY_RUNS ? process.env.BENCH_MEMORY_RUNS.split(',').map((i) => ALL_RUNS[Number(i)]) : ALL_RUNS;
 
-
 /** One local receiver for every channel that is sent to: Slack and Teams webhooks, SNS Publish, SES SendEmail (awsQuery). */
 async function startSink() {
   const counts = { slack: 0, teams: 0, sns: 0, ses: 0, other: 0 };

@@ -16,7 +16,6 @@ const APPLY_RUNS = 3;
 const PLAN_RUNS = 5;
 const LOOP_EDITS = 5;
 
-
 /** Preloaded into the CLI process: samples the V8 heap and reports peak RSS and heap at exit. */
 const MEASURE = `import { writeFileSync } from 'node:fs';
 let peakHeap = 0;

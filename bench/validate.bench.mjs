@@ -4,11 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeRegistrations } from './fixtures.mjs';
-import { machine, percentile, writeSection } from './lib.mjs';
+import { cli, machine, percentile, writeSection } from './lib.mjs';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const COUNT = 5000;
 const RUNS = 5;
 

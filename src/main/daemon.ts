@@ -79,7 +79,13 @@ export class Daemon {
   constructor(private readonly deps: DaemonDeps) {
     const { config, logger, metrics, clients, names } = deps;
     this.clock = deps.clock ?? Date.now;
-    this.store = new DynamoRegistrationStore(clients.doc, names.registrations, { logger });
+    // The reconciler's scan (every resync) also refreshes the registration cache: one table scan
+    // and one copy of the registrations instead of two. Writes invalidate it (changesApplied).
+    this.store = new DynamoRegistrationStore(clients.doc, names.registrations, {
+      logger,
+      clock: this.clock,
+      onScan: (registrations, readAt) => this.registrations.prime(registrations, readAt),
+    });
     this.registrations = new RegistrationCache(this.store, { refreshMs: config.resyncIntervalMs, clock: this.clock });
     this.ledger = new DynamoLedger({ doc: clients.doc, table: names.ledger, clock: this.clock });
     this.pollState = new DynamoPollStateStore({ doc: clients.doc, table: names.state, clock: this.clock });
@@ -119,25 +125,9 @@ export class Daemon {
       },
     });
     const files = new FileCache();
-    const store = this.store;
     this.loop = new ReconcileLoop({
       dir: config.dir,
-      // The reconciler's scan (every resync) also refreshes the registration cache: one table scan
-      // and one copy of the registrations instead of two. Writes invalidate it (changesApplied).
-      store: {
-        table: store.table,
-        list: () => store.list(),
-        scan: async () => {
-          const readAt = this.clock();
-          const items = await store.scan();
-          this.registrations.prime(store.usable(items), readAt);
-          return items;
-        },
-        get: (name) => store.get(name),
-        create: (item, now) => store.create(item, now),
-        update: (item, expectedVersion, now) => store.update(item, expectedVersion, now),
-        remove: (name, expectedVersion) => store.remove(name, expectedVersion),
-      },
+      store: this.store,
       logger,
       resyncIntervalMs: config.resyncIntervalMs,
       // One thread with a parse cache: a resync re-reads only files that changed (a loader worker

@@ -45,6 +45,13 @@ export interface DynamoRegistrationStoreOptions {
   logger?: Logger;
   /** Parallel scan segments (default 4): a full read of thousands of items is latency-bound. */
   scanSegments?: number;
+  /**
+   * Told of every `scan()` with the registrations `list()` would have returned and when the read
+   * started (epoch ms, from `clock`), so a cache can take them instead of scanning again.
+   */
+  onScan?: (registrations: LiveRegistration[], readAt: number) => void;
+  /** Epoch milliseconds, for `onScan` (default Date.now). */
+  clock?: () => number;
 }
 
 /** `RegistrationStore` on the `<prefix>registrations` table (partition key `name`). */
@@ -53,16 +60,23 @@ export class DynamoRegistrationStore implements RegistrationStore {
   readonly #doc: DynamoDBDocumentClient;
   readonly #logger: Logger | undefined;
   readonly #segments: number;
+  readonly #onScan: DynamoRegistrationStoreOptions['onScan'];
+  readonly #clock: () => number;
 
   constructor(doc: DynamoDBDocumentClient, table: string, options: DynamoRegistrationStoreOptions = {}) {
     this.#doc = doc;
     this.table = table;
     this.#logger = options.logger;
     this.#segments = Math.max(1, Math.min(16, options.scanSegments ?? 4));
+    this.#onScan = options.onScan;
+    this.#clock = options.clock ?? Date.now;
   }
 
   async scan(): Promise<LiveItem[]> {
-    return this.#scanAll(true);
+    const readAt = this.#clock();
+    const items = await this.#scanAll(true);
+    this.#onScan?.(this.#usable(items), readAt);
+    return items;
   }
 
   async #scanAll(consistent: boolean): Promise<LiveItem[]> {
@@ -155,11 +169,11 @@ export class DynamoRegistrationStore implements RegistrationStore {
    * reads the whole table, so callers should not list on every poll of a large table.
    */
   async list(): Promise<LiveRegistration[]> {
-    return this.usable(await this.#scanAll(false));
+    return this.#usable(await this.#scanAll(false));
   }
 
-  /** The registrations among scanned items, as `list()` returns them (unusable items skipped and logged). */
-  usable(items: readonly LiveItem[]): LiveRegistration[] {
+  /** The registrations among scanned items (unusable items skipped and logged). */
+  #usable(items: readonly LiveItem[]): LiveRegistration[] {
     const out: LiveRegistration[] = [];
     for (const item of items) {
       const result = asLiveRegistration(item);

@@ -79,7 +79,9 @@ describe('DynamoRegistrationStore', () => {
     const { clients: c, names: n } = await freshTables('list');
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }));
-    const store = new DynamoRegistrationStore(c.doc, n.registrations, { logger });
+    const scans: { names: string[]; readAt: number }[] = [];
+    const onScan = (registrations: { name: string }[], readAt: number) => scans.push({ names: registrations.map((r) => r.name), readAt });
+    const store = new DynamoRegistrationStore(c.doc, n.registrations, { logger, onScan, clock: () => 42 });
     await store.create(desired('b-managed'), t0);
     const put = (Item: Record<string, unknown>) => c.doc.send(new PutCommand({ TableName: n.registrations, Item }));
     await put({ name: 'a-terraform', managedBy: 'terraform', version: 3, spec: spec(), metadata: { owner: 'tf' }, updatedAt: t1.toISOString() });
@@ -97,6 +99,10 @@ describe('DynamoRegistrationStore', () => {
       ['d-no-times', 'the item has neither createdAt nor updatedAt'],
     ]);
     expect(warnings[0]?.msg).toBe('skipping unusable live registration');
+    // a scan (the reconciler's) hands the same registrations to onScan, with when its read started
+    expect(scans).toEqual([]);
+    expect((await store.scan()).map((i) => i.name)).toEqual(['a-terraform', 'b-managed', 'c-broken', 'd-no-times']);
+    expect(scans).toEqual([{ names: ['a-terraform', 'b-managed'], readAt: 42 }]);
     c.destroy();
   });
 
